@@ -1,0 +1,131 @@
+//! Runtime CPU-feature dispatch: hot loops are compiled once per instruction-set level and the best level the
+//! CPU supports is chosen once, at first use.
+//!
+//! `OXIML_CPU_LEVEL=scalar|avx2|avx512` forces a lower level (a level the CPU lacks falls back to the best it has).
+//! Every level computes the same formula element by element, without re-association, so all levels give
+//! bit-identical results; the tests check that.
+
+use std::sync::OnceLock;
+
+/// An instruction-set level that the kernel's loops are compiled for.
+///
+/// ```
+/// use oximl_kernel::CpuLevel;
+/// assert!(CpuLevel::available().contains(&CpuLevel::Scalar));
+/// assert!(CpuLevel::available().contains(&CpuLevel::current()));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CpuLevel {
+    /// Baseline code for the target (SSE2 on x86-64, NEON on aarch64); runs everywhere.
+    Scalar,
+    /// x86-64 with AVX2 and FMA.
+    Avx2,
+    /// x86-64 with AVX-512F/BW/DQ/VL (and AVX2 + FMA).
+    Avx512,
+}
+
+impl CpuLevel {
+    /// The levels, lowest first.
+    pub const ALL: [CpuLevel; 3] = [CpuLevel::Scalar, CpuLevel::Avx2, CpuLevel::Avx512];
+
+    /// The level's name as `OXIML_CPU_LEVEL` spells it.
+    ///
+    /// ```
+    /// assert_eq!(oximl_kernel::CpuLevel::Avx2.name(), "avx2");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            CpuLevel::Scalar => "scalar",
+            CpuLevel::Avx2 => "avx2",
+            CpuLevel::Avx512 => "avx512",
+        }
+    }
+
+    /// Parses a level name (case-insensitive).
+    ///
+    /// ```
+    /// use oximl_kernel::CpuLevel;
+    /// assert_eq!(CpuLevel::from_name("AVX2"), Some(CpuLevel::Avx2));
+    /// assert_eq!(CpuLevel::from_name("sse9"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<CpuLevel> {
+        CpuLevel::ALL.into_iter().find(|l| l.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// Whether this CPU can run code of this level.
+    ///
+    /// ```
+    /// assert!(oximl_kernel::CpuLevel::Scalar.is_supported());
+    /// ```
+    pub fn is_supported(self) -> bool {
+        match self {
+            CpuLevel::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            CpuLevel::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+            #[cfg(target_arch = "x86_64")]
+            CpuLevel::Avx512 => {
+                CpuLevel::Avx2.is_supported()
+                    && is_x86_feature_detected!("avx512f")
+                    && is_x86_feature_detected!("avx512bw")
+                    && is_x86_feature_detected!("avx512dq")
+                    && is_x86_feature_detected!("avx512vl")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
+    /// Every level this CPU supports, lowest first.
+    ///
+    /// ```
+    /// assert_eq!(oximl_kernel::CpuLevel::available()[0], oximl_kernel::CpuLevel::Scalar);
+    /// ```
+    pub fn available() -> Vec<CpuLevel> {
+        CpuLevel::ALL.into_iter().filter(|l| l.is_supported()).collect()
+    }
+
+    /// The level the kernel uses: the best one supported, or the one `OXIML_CPU_LEVEL` asks for if it is lower.
+    /// Decided once per process.
+    ///
+    /// ```
+    /// println!("oximl runs its loops at {}", oximl_kernel::CpuLevel::current().name());
+    /// ```
+    pub fn current() -> CpuLevel {
+        static LEVEL: OnceLock<CpuLevel> = OnceLock::new();
+        *LEVEL.get_or_init(|| {
+            let best = CpuLevel::available().into_iter().max().unwrap_or(CpuLevel::Scalar);
+            std::env::var("OXIML_CPU_LEVEL")
+                .ok()
+                .and_then(|v| CpuLevel::from_name(&v))
+                .map_or(best, |asked| asked.min(best))
+        })
+    }
+}
+
+/// Runs `f` compiled for `level`. `f` must be an `#[inline(always)]` closure so that its loop is compiled inside
+/// the target-feature function; a level the CPU does not support runs the scalar code.
+#[inline(always)]
+pub(crate) fn dispatch<R>(level: CpuLevel, f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+        unsafe fn avx512<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        match level {
+            // SAFETY: `is_supported` checked that the CPU has every feature the function is compiled for.
+            CpuLevel::Avx512 if level.is_supported() => unsafe { avx512(f) },
+            CpuLevel::Avx2 if level.is_supported() => unsafe { avx2(f) },
+            _ => f(),
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = level;
+        f()
+    }
+}

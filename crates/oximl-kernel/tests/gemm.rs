@@ -1,0 +1,152 @@
+//! GEMM against a naive triple loop accumulated in f64.
+//!
+//! Tolerance: the classical bound for a dot product of length k, |error| ≤ k·ε·Σ|aᵢ||bᵢ| (ε of the element type),
+//! applied per element, plus ε·|β·c| for the β term.
+
+mod common;
+use common::{rng, uniform};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, s};
+use oximl_kernel::{Activation, Epilogue, Float, KernelError, gemm, gemm_fused, matmul};
+
+/// Returns (α·A·B + β·C, error bound per element).
+fn reference(alpha: f64, a: ArrayView2<f64>, b: ArrayView2<f64>, beta: f64, c: &Array2<f64>, eps: f64) -> (Array2<f64>, Array2<f64>) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    let mut out = Array2::zeros((m, n));
+    let mut bound = Array2::zeros((m, n));
+    for i in 0..m {
+        for j in 0..n {
+            let (mut s, mut abs) = (0.0, 0.0);
+            for p in 0..k {
+                s += a[[i, p]] * b[[p, j]];
+                abs += (a[[i, p]] * b[[p, j]]).abs();
+            }
+            out[[i, j]] = alpha * s + beta * c[[i, j]];
+            bound[[i, j]] = (k as f64 + 2.0) * eps * (alpha.abs() * abs + (beta * c[[i, j]]).abs()) + 1e-30;
+        }
+    }
+    (out, bound)
+}
+
+fn check<T: Float>(alpha: f64, a: ArrayView2<T>, b: ArrayView2<T>, beta: f64, c: ArrayViewMut2<T>, eps: f64) {
+    let to64 = |x: ArrayView2<T>| x.mapv(|v| v.to_f64().unwrap());
+    let (a64, b64, c64) = (to64(a), to64(b), to64(c.view()));
+    let (want, bound) = reference(alpha, a64.view(), b64.view(), beta, &c64, eps);
+    let mut c = c;
+    gemm(T::c(alpha), a, b, T::c(beta), c.view_mut()).unwrap();
+    for ((idx, &got), &w) in c.indexed_iter().zip(want.iter()) {
+        let err = (got.to_f64().unwrap() - w).abs();
+        assert!(err <= bound[idx], "at {idx:?}: got {got}, want {w}, error {err} > bound {}", bound[idx]);
+    }
+}
+
+const SHAPES: [(usize, usize, usize); 10] = [
+    (1, 1, 1),
+    (1, 7, 1),
+    (2, 3, 4),
+    (257, 3, 5),   // tall-skinny
+    (3, 5, 300),   // short-wide
+    (64, 64, 64),  // at the parallel threshold
+    (130, 70, 90), // odd sizes across micro-kernel edges
+    (31, 200, 17),
+    (300, 40, 2),
+    (5, 1, 600),
+];
+
+const ALPHA_BETA: [(f64, f64); 4] = [(1.0, 0.0), (0.5, 2.0), (-1.0, 1.0), (0.0, 0.5)];
+
+#[test]
+fn f32_and_f64_match_naive_for_all_layouts() {
+    let mut r = rng(7);
+    for (case, &(m, k, n)) in SHAPES.iter().enumerate() {
+        let (alpha, beta) = ALPHA_BETA[case % ALPHA_BETA.len()];
+        let a = uniform((m, k), -1.0, 1.0, &mut r);
+        let b = uniform((k, n), -1.0, 1.0, &mut r);
+        let c = uniform((m, n), -1.0, 1.0, &mut r);
+        // f64, plain.
+        check(alpha, a.view(), b.view(), beta, c.clone().view_mut(), f64::EPSILON);
+        // f32, plain.
+        let (a32, b32, c32) = (a.mapv(|v| v as f32), b.mapv(|v| v as f32), c.mapv(|v| v as f32));
+        check(alpha, a32.view(), b32.view(), beta, c32.clone().view_mut(), f32::EPSILON as f64);
+        // Transposed operands: stored transposed, passed as `.t()` views (strides, no copies).
+        let (at, bt) = (a32.t().to_owned(), b32.t().to_owned());
+        check(alpha, at.t(), bt.t(), beta, c32.clone().view_mut(), f32::EPSILON as f64);
+        // Column-major output.
+        let mut cf = Array2::<f32>::zeros((n, m));
+        cf.assign(&c32.t());
+        check(alpha, a32.view(), b32.view(), beta, cf.view_mut().reversed_axes(), f32::EPSILON as f64);
+    }
+}
+
+#[test]
+fn non_contiguous_and_negative_strides() {
+    let mut r = rng(11);
+    let big_a = uniform((80, 60), -1.0, 1.0, &mut r).mapv(|v| v as f32);
+    let big_b = uniform((60, 90), -1.0, 1.0, &mut r).mapv(|v| v as f32);
+    let mut big_c = uniform((80, 90), -1.0, 1.0, &mut r).mapv(|v| v as f32);
+    let a = big_a.slice(s![..;2, 1..;3]); // 40 × 20, both strides > 1
+    let b = big_b.slice(s![..;-3, ..;2]); // 20 × 45, negative row stride
+    let c = big_c.slice_mut(s![1..;2, ..;-2]); // 40 × 45, negative column stride
+    check(0.7, a, b, 0.3, c, f32::EPSILON as f64);
+}
+
+#[test]
+fn epilogue_adds_bias_then_activates_on_every_split() {
+    let mut r = rng(3);
+    for &(m, k, n) in &[(3, 4, 5), (200, 64, 100), (10, 64, 700), (1500, 64, 8)] {
+        let a = uniform((m, k), -1.0, 1.0, &mut r).mapv(|v| v as f32);
+        let b = uniform((k, n), -1.0, 1.0, &mut r).mapv(|v| v as f32);
+        let bias = uniform(n, -1.0, 1.0, &mut r).mapv(|v| v as f32);
+        for act in [Activation::Relu, Activation::Tanh, Activation::Softmax, Activation::Linear] {
+            let mut want = matmul(a.view(), b.view()).unwrap() + &bias;
+            oximl_kernel::activate(act, want.view_mut());
+            let mut got = Array2::from_elem((m, n), f32::NAN); // β = 0 ignores NaN in C
+            let epi = Epilogue { bias: Some(bias.view()), activation: act };
+            gemm_fused(1.0, a.view(), b.view(), 0.0, got.view_mut(), epi).unwrap();
+            assert_eq!(got, want, "{act:?} on {m}×{k}×{n}");
+        }
+    }
+}
+
+#[test]
+fn empty_dimensions() {
+    // m = 0 or n = 0: nothing to do.
+    let a = Array2::<f32>::zeros((0, 3));
+    let b = Array2::<f32>::zeros((3, 4));
+    assert_eq!(matmul(a.view(), b.view()).unwrap().dim(), (0, 4));
+    // k = 0: an empty sum, so C ← β·C.
+    let a = Array2::<f32>::zeros((2, 0));
+    let b = Array2::<f32>::zeros((0, 3));
+    let mut c = Array2::from_elem((2, 3), 4.0f32);
+    gemm(1.0, a.view(), b.view(), 0.5, c.view_mut()).unwrap();
+    assert_eq!(c, Array2::from_elem((2, 3), 2.0));
+    gemm(1.0, a.view(), b.view(), 0.0, c.view_mut()).unwrap();
+    assert_eq!(c, Array2::zeros((2, 3)));
+}
+
+#[test]
+fn mismatched_shapes_are_errors() {
+    let a = Array2::<f32>::zeros((2, 3));
+    let b = Array2::<f32>::zeros((4, 5));
+    let mut c = Array2::<f32>::zeros((2, 5));
+    let err = gemm(1.0, a.view(), b.view(), 0.0, c.view_mut()).unwrap_err();
+    assert!(matches!(err, KernelError::Shape { op: "gemm", .. }), "{err}");
+    let b = Array2::<f32>::zeros((3, 5));
+    let mut wrong_c = Array2::<f32>::zeros((5, 2));
+    assert!(gemm(1.0, a.view(), b.view(), 0.0, wrong_c.view_mut()).is_err());
+    let bias = Array1::<f32>::zeros(4);
+    let epi = Epilogue { bias: Some(bias.view()), activation: Activation::Relu };
+    let err = gemm_fused(1.0, a.view(), b.view(), 0.0, c.view_mut(), epi).unwrap_err();
+    assert!(err.to_string().contains("gemm bias"), "{err}");
+    assert_eq!(c, Array2::zeros((2, 5)), "a refused call leaves C untouched");
+}
+
+#[test]
+fn nan_propagates_to_its_row_and_column_only() {
+    let mut a = Array2::<f32>::ones((3, 3));
+    a[[1, 2]] = f32::NAN;
+    let c = matmul(a.view(), Array2::eye(3).view()).unwrap();
+    for ((i, _), v) in c.indexed_iter() {
+        assert_eq!(v.is_nan(), i == 1, "row {i}");
+    }
+}
