@@ -1,0 +1,37 @@
+//! oximl's core: models, training and file formats, all computing through [`kernel`].
+//!
+//! ```
+//! oximl_core::set_num_threads(2).unwrap();
+//! assert_eq!(oximl_core::num_threads(), 2);
+//! ```
+
+pub mod error;
+
+pub use error::{Error, Result};
+pub use oximl_kernel as kernel;
+
+/// The library's version, as in `Cargo.toml`.
+///
+/// ```
+/// assert!(oximl_core::VERSION.starts_with("0."));
+/// ```
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Sets the number of threads of oximl's own pool (0 = one per physical core). The global rayon pool of the
+/// program is never touched.
+///
+/// ```
+/// oximl_core::set_num_threads(0).unwrap();
+/// ```
+pub fn set_num_threads(threads: usize) -> Result<()> {
+    Ok(oximl_kernel::set_num_threads(threads)?)
+}
+
+/// The number of threads of oximl's pool.
+///
+/// ```
+/// assert!(oximl_core::num_threads() >= 1);
+/// ```
+pub fn num_threads() -> usize {
+    oximl_kernel::num_threads()
+}
