@@ -1,1 +1,78 @@
+//! The Python extension `oximl._oximl`: thin wrappers that extract arguments, call the core (with the GIL
+//! released for anything heavy) and convert results. The public Python API lives in `python/oximl/`.
 
+use oximl_core::Error;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
+
+/// The Python exception classes of `oximl.errors`, indexed by `Error::code()`.
+static EXCEPTIONS: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
+
+/// The exception class names in `oximl.errors`, position = `Error::code()` (0 = internal).
+const EXCEPTION_NAMES: [&str; 8] = [
+    "InternalError",
+    "InvalidArgumentError",
+    "ShapeError",
+    "NonFiniteError",
+    "OximlIOError",
+    "FormatError",
+    "NotFittedError",
+    "CancelledError",
+];
+
+/// Converts a core error into the matching `oximl.errors` exception (each subclasses `OximlError` and the
+/// builtin a Python user would catch, e.g. `ShapeError(OximlError, ValueError)`).
+pub(crate) fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
+    let classes = EXCEPTIONS.get_or_try_init(py, || -> PyResult<Vec<Py<PyType>>> {
+        let module = py.import("oximl.errors")?;
+        EXCEPTION_NAMES.iter().map(|n| Ok(module.getattr(*n)?.cast_into::<PyType>()?.unbind())).collect()
+    });
+    match classes {
+        Ok(classes) => {
+            let class = classes.get(e.code() as usize).unwrap_or(&classes[0]);
+            PyErr::from_type(class.bind(py).clone(), e.to_string())
+        }
+        Err(import_error) => import_error,
+    }
+}
+
+/// Calls a core function with the GIL released and converts its error.
+pub(crate) fn detach<T: Send>(py: Python<'_>, f: impl FnOnce() -> oximl_core::Result<T> + Send) -> PyResult<T> {
+    py.detach(f).map_err(|e| to_py_err(py, e))
+}
+
+/// The library's version.
+#[pyfunction]
+fn version() -> &'static str {
+    oximl_core::VERSION
+}
+
+/// Sets the number of threads of oximl's own pool (0 = one per physical core).
+#[pyfunction]
+fn set_num_threads(py: Python<'_>, threads: usize) -> PyResult<()> {
+    detach(py, || oximl_core::set_num_threads(threads))
+}
+
+/// The number of threads of oximl's pool.
+#[pyfunction]
+fn num_threads() -> usize {
+    oximl_core::num_threads()
+}
+
+/// Called in a forked child (registered with `os.register_at_fork`): the parent's pool threads do not exist
+/// there, so the pool is rebuilt on next use instead of deadlocking.
+#[pyfunction]
+fn _reset_after_fork() {
+    oximl_core::kernel::reset_after_fork();
+}
+
+#[pymodule]
+fn _oximl(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", oximl_core::VERSION)?;
+    m.add_function(wrap_pyfunction!(version, m)?)?;
+    m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(_reset_after_fork, m)?)?;
+    Ok(())
+}

@@ -231,7 +231,15 @@ pub fn clamp<T: Float, D: Dimension>(lo: T, hi: T, x: ArrayViewMut<'_, T, D>) ->
             reason: format!("need lo ≤ hi, got lo = {lo}, hi = {hi}"),
         });
     }
-    unary(CpuLevel::current(), x, move |v| if v < lo { lo } else if v > hi { hi } else { v });
+    unary(CpuLevel::current(), x, move |v| {
+        if v < lo {
+            lo
+        } else if v > hi {
+            hi
+        } else {
+            v
+        }
+    });
     Ok(())
 }
 

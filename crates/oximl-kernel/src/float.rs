@@ -63,7 +63,7 @@ impl Float for f32 {
         const LO: f32 = -87.336_55;
         // 1.5·2^23: adding it rounds to an integer, which then sits in the low mantissa bits.
         const MAGIC: f32 = 12_582_912.0;
-        let xc = x.max(LO).min(HI);
+        let xc = x.clamp(LO, HI);
         let t = xc * LOG2E + MAGIC;
         let n = t - MAGIC;
         let ni = t.to_bits() as i32 - MAGIC.to_bits() as i32; // n ∈ [-126, 128]
@@ -73,7 +73,7 @@ impl Float for f32 {
         p = p * r + 8.333_452e-3;
         p = p * r + 4.166_579_6e-2;
         p = p * r + 1.666_666_5e-1;
-        p = p * r + 5.000_000_1e-1;
+        p = p * r + 5e-1;
         let y = p * (r * r) + r + 1.0;
         // 2^n as 2^min(n, 127) · (1 or 2), so that n = 128 does not overflow the exponent field.
         let scale = f32::from_bits(((ni.min(127) + 127) as u32) << 23);
@@ -93,10 +93,10 @@ impl Float for f32 {
     fn tanhv(self) -> f32 {
         let x = self;
         const CLAMP: f32 = 7.905_311;
-        let xc = x.max(-CLAMP).min(CLAMP);
+        let xc = x.clamp(-CLAMP, CLAMP);
         let x2 = xc * xc;
         let mut p = -2.760_768_5e-16f32;
-        p = p * x2 + 2.000_187_9e-13;
+        p = p * x2 + 2.000_188e-13;
         p = p * x2 + -8.604_672e-11;
         p = p * x2 + 5.122_297e-8;
         p = p * x2 + 1.485_722_4e-5;
@@ -121,7 +121,7 @@ impl Float for f32 {
     #[inline(always)]
     fn erfv(self) -> f32 {
         let x = self;
-        let xc = x.max(-4.0).min(4.0);
+        let xc = x.clamp(-4.0, 4.0);
         let x2 = xc * xc;
         let mut p = -2.726_142_3e-10f32;
         p = p * x2 + 2.770_681_4e-8;

@@ -72,7 +72,13 @@ impl<T> Epilogue<'_, T> {
 /// oximl_kernel::gemm(1.0, a.view(), a.t(), 0.0, c.view_mut()).unwrap(); // A·Aᵀ, no copy of Aᵀ
 /// assert_eq!(c, array![[5.0, 11.0], [11.0, 25.0]]);
 /// ```
-pub fn gemm<T: Float>(alpha: T, a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, beta: T, c: ArrayViewMut2<'_, T>) -> Result<()> {
+pub fn gemm<T: Float>(
+    alpha: T,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    beta: T,
+    c: ArrayViewMut2<'_, T>,
+) -> Result<()> {
     gemm_fused(alpha, a, b, beta, c, Epilogue::none())
 }
 
@@ -139,7 +145,14 @@ pub fn gemm_fused<T: Float>(
 }
 
 /// One task's product on the caller's thread, cut into row tiles that stay in cache when there is an epilogue.
-fn block<T: Float>(alpha: T, a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, beta: T, mut c: ArrayViewMut2<'_, T>, e: Epilogue<'_, T>) {
+fn block<T: Float>(
+    alpha: T,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    beta: T,
+    mut c: ArrayViewMut2<'_, T>,
+    e: Epilogue<'_, T>,
+) {
     if e.is_identity() {
         product(alpha, a, b, beta, c);
         return;
@@ -170,7 +183,8 @@ fn product<T: Float>(alpha: T, a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, beta:
         }
         return;
     }
-    let (sa, sb, sc) = ([a.strides()[0], a.strides()[1]], [b.strides()[0], b.strides()[1]], [c.strides()[0], c.strides()[1]]);
+    let (sa, sb, sc) =
+        ([a.strides()[0], a.strides()[1]], [b.strides()[0], b.strides()[1]], [c.strides()[0], c.strides()[1]]);
     // SAFETY: the three views are valid for their shapes and strides, `c` is a unique mutable view (so it
     // aliases neither `a` nor `b`), and the dimensions agree (checked by `gemm_fused`).
     unsafe {

@@ -1,6 +1,6 @@
 //! The one tensor kernel of oximl: every matrix product and hot loop of every oximl feature runs here.
 //!
-//! - [`gemm`] / [`gemm_fused`]: `C = α·op(A)·op(B) + β·C` over strided views (`f32` and `f64`), split over the
+//! - [`gemm()`] / [`gemm_fused`]: `C = α·op(A)·op(B) + β·C` over strided views (`f32` and `f64`), split over the
 //!   library's own rayon pool, with a fused `+ bias` and activation epilogue.
 //! - [`elementwise`]: activations and their derivatives, axpy, scale, mul, clamp, exp.
 //! - [`reduce`]: sums, dot, norms, argmax, numerically stable softmax and log-softmax per row.
@@ -31,7 +31,9 @@ pub mod parallel;
 pub mod reduce;
 
 pub use cpu::CpuLevel;
-pub use elementwise::{Activation, activate, activate_at, activate_backward, activate_backward_at, axpy, clamp, exp, mul, scale};
+pub use elementwise::{
+    Activation, activate, activate_at, activate_backward, activate_backward_at, axpy, clamp, exp, mul, scale,
+};
 pub use error::{KernelError, Result};
 pub use float::Float;
 pub use gemm::{Epilogue, gemm, gemm_fused, matmul};

@@ -58,9 +58,9 @@ pub(crate) fn binary<T: Float, D: Dimension>(
     };
     let xs = same_order_slices(&x, &y.view());
     match (y.as_slice_memory_order_mut(), xs) {
-        (Some(ys), Some(xs)) if ys.len() >= PAR_MIN_ELEMENTS => install(|| {
-            ys.par_chunks_mut(CHUNK_ELEMENTS).zip(xs.par_chunks(CHUNK_ELEMENTS)).for_each(kernel)
-        }),
+        (Some(ys), Some(xs)) if ys.len() >= PAR_MIN_ELEMENTS => {
+            install(|| ys.par_chunks_mut(CHUNK_ELEMENTS).zip(xs.par_chunks(CHUNK_ELEMENTS)).for_each(kernel))
+        }
         (Some(ys), Some(xs)) => kernel((ys, xs)),
         _ => Zip::from(&mut y).and(&x).for_each(|v, &u| *v = f(*v, u)),
     }

@@ -76,7 +76,13 @@ fn lane_max<T: Float>(s: &[T]) -> T {
 
 /// Sums a contiguous slice in fixed chunks (in parallel when long) whose partial sums are added in order.
 fn chunked_sum<T: Float>(level: CpuLevel, s: &[T], f: impl Fn(T) -> T + Copy + Send + Sync) -> T {
-    let part = move |c: &[T]| dispatch(level, #[inline(always)] || lane_sum_map(c, f));
+    let part = move |c: &[T]| {
+        dispatch(
+            level,
+            #[inline(always)]
+            || lane_sum_map(c, f),
+        )
+    };
     if s.len() >= PAR_MIN_ELEMENTS {
         let parts: Vec<T> = install(|| s.par_chunks(CHUNK_ELEMENTS).map(part).collect());
         parts.into_iter().fold(T::zero(), |a, b| a + b)
@@ -120,10 +126,20 @@ pub fn sum_at<T: Float, D: Dimension>(level: CpuLevel, x: ArrayView<'_, T, D>) -
 pub fn sum_axis<T: Float>(x: ArrayView2<'_, T>, axis: Axis) -> Result<Array1<T>> {
     let level = CpuLevel::current();
     match axis.index() {
-        1 => Ok(row_map(x, move |r| dispatch(level, #[inline(always)] || lane_sum_map(r, |v| v)))),
-        0 if x.ncols() > 0 && x.t().row(0).as_slice().is_some() => {
-            Ok(row_map(x.t(), move |r| dispatch(level, #[inline(always)] || lane_sum_map(r, |v| v))))
-        }
+        1 => Ok(row_map(x, move |r| {
+            dispatch(
+                level,
+                #[inline(always)]
+                || lane_sum_map(r, |v| v),
+            )
+        })),
+        0 if x.ncols() > 0 && x.t().row(0).as_slice().is_some() => Ok(row_map(x.t(), move |r| {
+            dispatch(
+                level,
+                #[inline(always)]
+                || lane_sum_map(r, |v| v),
+            )
+        })),
         0 => {
             let mut out = Array1::zeros(x.ncols());
             for row in x.rows() {
@@ -190,8 +206,16 @@ pub fn dot<T: Float>(x: ArrayView1<'_, T>, y: ArrayView1<'_, T>) -> Result<T> {
 pub fn dot_at<T: Float>(level: CpuLevel, x: ArrayView1<'_, T>, y: ArrayView1<'_, T>) -> Result<T> {
     check_shape("dot", x.shape(), y.shape())?;
     Ok(match (x.as_slice(), y.as_slice()) {
-        (Some(a), Some(b)) => dispatch(level, #[inline(always)] || lane_dot(a, b)),
-        _ => dispatch(level, #[inline(always)] || lane_dot(&x.to_vec(), &y.to_vec())),
+        (Some(a), Some(b)) => dispatch(
+            level,
+            #[inline(always)]
+            || lane_dot(a, b),
+        ),
+        _ => dispatch(
+            level,
+            #[inline(always)]
+            || lane_dot(&x.to_vec(), &y.to_vec()),
+        ),
     })
 }
 
@@ -308,7 +332,11 @@ pub fn log_softmax_rows<T: Float>(x: ArrayViewMut2<'_, T>) {
 pub(crate) fn softmax_rows_backward_at<T: Float>(level: CpuLevel, y: ArrayView2<'_, T>, mut g: ArrayViewMut2<'_, T>) {
     let one = |mut g: ArrayViewMut1<'_, T>, y: ArrayView1<'_, T>| {
         let d = match (g.as_slice(), y.as_slice()) {
-            (Some(gs), Some(ys)) => dispatch(level, #[inline(always)] || lane_dot(gs, ys)),
+            (Some(gs), Some(ys)) => dispatch(
+                level,
+                #[inline(always)]
+                || lane_dot(gs, ys),
+            ),
             _ => lane_dot(&g.to_vec(), &y.to_vec()),
         };
         Zip::from(&mut g).and(&y).for_each(|g, &y| *g = y * (*g - d));

@@ -122,15 +122,13 @@ fn every_level_gives_the_scalar_bits() {
                 assert_eq!(fast.mapv(f32::to_bits), scalar.mapv(f32::to_bits), "{act:?} len {len} at {level:?}");
                 let mut gs = z.mapv(|v| v * 0.5);
                 let mut gf = gs.clone();
-                oximl_kernel::activate_backward_at(CpuLevel::Scalar, act, z.view(), scalar.view(), gs.view_mut()).unwrap();
+                oximl_kernel::activate_backward_at(CpuLevel::Scalar, act, z.view(), scalar.view(), gs.view_mut())
+                    .unwrap();
                 oximl_kernel::activate_backward_at(level, act, z.view(), scalar.view(), gf.view_mut()).unwrap();
                 assert_eq!(gf.mapv(f32::to_bits), gs.mapv(f32::to_bits), "{act:?}' len {len} at {level:?}");
             }
             let v = z.row(0);
-            assert_eq!(
-                oximl_kernel::sum_at(level, v).to_bits(),
-                oximl_kernel::sum_at(CpuLevel::Scalar, v).to_bits()
-            );
+            assert_eq!(oximl_kernel::sum_at(level, v).to_bits(), oximl_kernel::sum_at(CpuLevel::Scalar, v).to_bits());
             assert_eq!(
                 oximl_kernel::dot_at(level, v, v).unwrap().to_bits(),
                 oximl_kernel::dot_at(CpuLevel::Scalar, v, v).unwrap().to_bits()
@@ -149,8 +147,9 @@ fn every_level_gives_the_scalar_bits() {
 
 #[test]
 fn softmax_is_stable_and_rows_sum_to_one() {
-    let mut x = Array2::from_shape_vec((3, 4), vec![1e4f32, -1e4, 0.0, 1e4, -1e4, -1e4, -1e4, -1e4, 1.0, 2.0, 3.0, 4.0])
-        .unwrap();
+    let mut x =
+        Array2::from_shape_vec((3, 4), vec![1e4f32, -1e4, 0.0, 1e4, -1e4, -1e4, -1e4, -1e4, 1.0, 2.0, 3.0, 4.0])
+            .unwrap();
     let mut logs = x.clone();
     oximl_kernel::softmax_rows(x.view_mut());
     oximl_kernel::log_softmax_rows(logs.view_mut());
@@ -184,7 +183,11 @@ fn reductions_match_references() {
     assert!(oximl_kernel::sum_axis(x.view(), Axis(2)).is_err());
     let (a, b) = (x.row(3), x.row(9));
     assert_abs_diff_eq!(oximl_kernel::dot(a, b).unwrap(), a.dot(&b), epsilon = 1e-12);
-    assert_abs_diff_eq!(oximl_kernel::dot(x.column(1), x.column(2)).unwrap(), x.column(1).dot(&x.column(2)), epsilon = 1e-12);
+    assert_abs_diff_eq!(
+        oximl_kernel::dot(x.column(1), x.column(2)).unwrap(),
+        x.column(1).dot(&x.column(2)),
+        epsilon = 1e-12
+    );
     assert!(oximl_kernel::dot(a, x.column(0)).is_err());
     assert_abs_diff_eq!(oximl_kernel::norm_l2(x.view()), x.mapv(|v| v * v).sum().sqrt(), epsilon = 1e-12);
     let big = Array1::from_elem(1 << 20, 1.0f32);

@@ -9,7 +9,14 @@ use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, s};
 use oximl_kernel::{Activation, Epilogue, Float, KernelError, gemm, gemm_fused, matmul};
 
 /// Returns (α·A·B + β·C, error bound per element).
-fn reference(alpha: f64, a: ArrayView2<f64>, b: ArrayView2<f64>, beta: f64, c: &Array2<f64>, eps: f64) -> (Array2<f64>, Array2<f64>) {
+fn reference(
+    alpha: f64,
+    a: ArrayView2<f64>,
+    b: ArrayView2<f64>,
+    beta: f64,
+    c: &Array2<f64>,
+    eps: f64,
+) -> (Array2<f64>, Array2<f64>) {
     let (m, k) = a.dim();
     let n = b.ncols();
     let mut out = Array2::zeros((m, n));

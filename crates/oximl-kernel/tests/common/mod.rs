@@ -10,6 +10,11 @@ pub fn rng(seed: u64) -> StdRng {
 }
 
 /// Uniform values in [lo, hi).
-pub fn uniform<D: Dimension, Sh: ShapeBuilder<Dim = D>>(shape: Sh, lo: f64, hi: f64, rng: &mut StdRng) -> Array<f64, D> {
+pub fn uniform<D: Dimension, Sh: ShapeBuilder<Dim = D>>(
+    shape: Sh,
+    lo: f64,
+    hi: f64,
+    rng: &mut StdRng,
+) -> Array<f64, D> {
     Array::random_using(shape, Uniform::new(lo, hi).unwrap(), rng)
 }

@@ -1,0 +1,37 @@
+"""oximl: embeddable machine learning on the CPU, from the same Rust core as its C and Rust APIs."""
+
+import os as _os
+
+from oximl import _oximl
+from oximl._oximl import __version__, num_threads, set_num_threads, version
+from oximl.errors import (
+    CancelledError,
+    FormatError,
+    InternalError,
+    InvalidArgumentError,
+    NonFiniteError,
+    NotFittedError,
+    OximlError,
+    OximlIOError,
+    ShapeError,
+)
+
+__all__ = [
+    "__version__",
+    "version",
+    "set_num_threads",
+    "num_threads",
+    "OximlError",
+    "InternalError",
+    "InvalidArgumentError",
+    "ShapeError",
+    "NonFiniteError",
+    "OximlIOError",
+    "FormatError",
+    "NotFittedError",
+    "CancelledError",
+]
+
+# A forked child has none of the parent's pool threads: rebuild the pool there instead of deadlocking.
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(after_in_child=_oximl._reset_after_fork)
