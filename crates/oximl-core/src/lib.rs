@@ -5,7 +5,9 @@
 //! assert_eq!(oximl_core::num_threads(), 2);
 //! ```
 
+pub mod embed;
 pub mod error;
+pub mod io;
 
 pub use error::{Error, Result};
 pub use oximl_kernel as kernel;

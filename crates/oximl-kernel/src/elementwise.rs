@@ -17,7 +17,8 @@ use ndarray::{ArrayView, ArrayView2, ArrayViewMut, ArrayViewMut2, Dimension};
 /// activate(Activation::Relu, x.view_mut());
 /// assert_eq!(x, array![[0.0, 0.5]]);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
 pub enum Activation {
     /// `x`.
     Linear,
@@ -45,6 +46,49 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// The names [`Activation::from_name`] accepts, as Keras spells them.
+    pub const NAMES: [&'static str; 8] = ["linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax"];
+
+    /// Parses a Keras activation name (`"relu"`, `"leaky_relu"`, ...; `None` and `"linear"` are the identity),
+    /// with Keras' default parameters (`leaky_relu`: α = 0.2, `elu`: α = 1).
+    ///
+    /// ```
+    /// use oximl_kernel::Activation;
+    /// assert_eq!(Activation::from_name("leaky_relu"), Some(Activation::LeakyRelu { alpha: 0.2 }));
+    /// assert_eq!(Activation::from_name("swish"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Activation> {
+        Some(match name {
+            "linear" | "none" => Activation::Linear,
+            "relu" => Activation::Relu,
+            "leaky_relu" => Activation::LeakyRelu { alpha: 0.2 },
+            "elu" => Activation::Elu { alpha: 1.0 },
+            "gelu" => Activation::Gelu,
+            "sigmoid" => Activation::Sigmoid,
+            "tanh" => Activation::Tanh,
+            "softmax" => Activation::Softmax,
+            _ => return None,
+        })
+    }
+
+    /// The activation's name, as [`Activation::from_name`] reads it.
+    ///
+    /// ```
+    /// assert_eq!(oximl_kernel::Activation::Elu { alpha: 0.5 }.name(), "elu");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Linear => "linear",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu { .. } => "leaky_relu",
+            Activation::Elu { .. } => "elu",
+            Activation::Gelu => "gelu",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Softmax => "softmax",
+        }
+    }
+
     /// Whether the activation mixes the elements of a row (only `Softmax` does).
     ///
     /// ```

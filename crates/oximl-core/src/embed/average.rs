@@ -1,0 +1,395 @@
+//! Sentence vectors: `w = Σⱼ cⱼ·vⱼ / ‖Σⱼ cⱼ·vⱼ‖` over the known words `j` of a text, with weights `cⱼ = 1` unless
+//! [`WordWeights`] are given (SIF, TF-IDF, ...).
+//!
+//! Sums run in `f32` through the kernel's `axpy`, the norm through `norm_l2`; a sum whose `f32` norm would under-
+//! or overflow is normalized in `f64`. A text with no known word has no direction: [`Embedder::sentence_vector`]
+//! returns `None` and [`Embedder::embed_batch`] a zero row with `found = false` — never NaN. A sum that is exactly
+//! zero (e.g. only zero vectors) gives a zero vector.
+
+use super::tokenize::{TokenizeOptions, for_each_token};
+use super::vectors::{KeyedVectors, normalize};
+use crate::{Error, Result};
+use ndarray::{Array1, Array2, ArrayViewMut1, Axis};
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+/// What to do with a word that is not in the table.
+///
+/// ```
+/// use oximl_core::embed::OovPolicy;
+/// assert_eq!(OovPolicy::default(), OovPolicy::Skip);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OovPolicy {
+    /// Ignore it (the default).
+    #[default]
+    Skip,
+    /// Fail with [`Error::InvalidArgument`] naming the word.
+    Error,
+    /// Count it as a zero vector. The normalized direction is the same as with `Skip`; the difference is that a
+    /// text whose words are all unknown gives a zero vector (`Some`, `found = true`) instead of no result.
+    Zero,
+}
+
+/// Where a word's probability `p(w)` for SIF weights comes from.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use oximl_core::embed::Probabilities;
+/// let counts = HashMap::from([("the".to_string(), 1000.0), ("cat".to_string(), 10.0)]);
+/// let _ = Probabilities::Counts(&counts);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub enum Probabilities<'a> {
+    /// From the row order, for files sorted by decreasing frequency (word2vec, GloVe and fastText files are):
+    /// Zipf's law, `p(rank r) = (1/r) / Hₙ` with `r` from 1 and `Hₙ = Σ 1/r` over the `n` words.
+    Zipf,
+    /// From counts (or frequencies) per word: `p(w) = count(w) / Σ counts`. Table words missing from the map get
+    /// `p = 0` (weight 1).
+    Counts(&'a HashMap<String, f64>),
+}
+
+/// One weight per word of a table, multiplying its vector in sentence sums.
+///
+/// ```
+/// use ndarray::array;
+/// use oximl_core::embed::{KeyedVectors, Probabilities, WordWeights};
+/// let kv = KeyedVectors::new(vec!["the".into(), "cat".into()], array![[1.0f32, 0.0], [0.0, 1.0]]).unwrap();
+/// let w = WordWeights::sif(&kv, 1e-3, Probabilities::Zipf).unwrap();
+/// assert!(w.as_array()[0] < w.as_array()[1]); // frequent words weigh less
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct WordWeights(Array1<f32>);
+
+impl WordWeights {
+    /// Smooth inverse frequency (Arora et al. 2017): `a / (a + p(w))`; `a` is usually `1e-3`..`1e-4` and must be
+    /// positive and finite.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use oximl_core::embed::{KeyedVectors, Probabilities, WordWeights};
+    /// let kv = KeyedVectors::new(vec!["a".into(), "b".into()], ndarray::array![[1.0f32], [1.0]]).unwrap();
+    /// let counts = HashMap::from([("a".to_string(), 3.0), ("b".to_string(), 1.0)]);
+    /// let w = WordWeights::sif(&kv, 0.25, Probabilities::Counts(&counts)).unwrap();
+    /// assert_eq!(w.as_array().to_vec(), [0.25, 0.5]); // 0.25/(0.25+0.75), 0.25/(0.25+0.25)
+    /// ```
+    pub fn sif(kv: &KeyedVectors, a: f64, probabilities: Probabilities<'_>) -> Result<WordWeights> {
+        if !(a.is_finite() && a > 0.0) {
+            return Err(Error::invalid("a", format!("must be positive and finite, got {a}")));
+        }
+        let p: Vec<f64> = match probabilities {
+            Probabilities::Zipf => {
+                let h: f64 = (1..=kv.len()).map(|r| 1.0 / r as f64).sum();
+                (1..=kv.len()).map(|r| 1.0 / (r as f64 * h)).collect()
+            }
+            Probabilities::Counts(counts) => {
+                if let Some((w, c)) = counts.iter().find(|(_, c)| !(c.is_finite() && **c >= 0.0)) {
+                    return Err(Error::invalid("counts", format!("count of {w:?} is {c}, not a finite number ≥ 0")));
+                }
+                let total: f64 = counts.values().sum();
+                if !(total > 0.0 && total.is_finite()) {
+                    return Err(Error::invalid("counts", format!("the counts sum to {total}")));
+                }
+                kv.words().iter().map(|w| counts.get(w).map_or(0.0, |c| c / total)).collect()
+            }
+        };
+        Ok(WordWeights(p.iter().map(|p| (a / (a + p)) as f32).collect()))
+    }
+
+    /// Caller-supplied weights per word (e.g. IDF); table words missing from the map get `default`. Every weight
+    /// must be finite.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use oximl_core::embed::{KeyedVectors, WordWeights};
+    /// let kv = KeyedVectors::new(vec!["a".into(), "b".into()], ndarray::array![[1.0f32], [1.0]]).unwrap();
+    /// let w = WordWeights::from_map(&kv, &HashMap::from([("b".to_string(), 2.5)]), 1.0).unwrap();
+    /// assert_eq!(w.as_array().to_vec(), [1.0, 2.5]);
+    /// ```
+    pub fn from_map(kv: &KeyedVectors, weights: &HashMap<String, f32>, default: f32) -> Result<WordWeights> {
+        let w: Array1<f32> = kv.words().iter().map(|w| weights.get(w).copied().unwrap_or(default)).collect();
+        Self::from_array(kv, w)
+    }
+
+    /// Weights in table row order (`kv.len()` finite values).
+    ///
+    /// ```
+    /// use oximl_core::embed::{KeyedVectors, WordWeights};
+    /// let kv = KeyedVectors::new(vec!["a".into()], ndarray::array![[1.0f32]]).unwrap();
+    /// assert!(WordWeights::from_array(&kv, ndarray::array![2.0]).is_ok());
+    /// assert!(WordWeights::from_array(&kv, ndarray::array![1.0, 2.0]).is_err());
+    /// ```
+    pub fn from_array(kv: &KeyedVectors, weights: Array1<f32>) -> Result<WordWeights> {
+        if weights.len() != kv.len() {
+            return Err(Error::shape(format!("{} weights (one per word)", kv.len()), weights.len().to_string()));
+        }
+        if let Some(i) = weights.iter().position(|w| !w.is_finite()) {
+            return Err(Error::NonFinite(format!("the weight of word {:?}", kv.words()[i])));
+        }
+        Ok(WordWeights(weights))
+    }
+
+    /// The weights, in table row order.
+    ///
+    /// ```
+    /// use oximl_core::embed::{KeyedVectors, WordWeights};
+    /// let kv = KeyedVectors::new(vec!["a".into()], ndarray::array![[1.0f32]]).unwrap();
+    /// assert_eq!(WordWeights::from_array(&kv, ndarray::array![3.0]).unwrap().as_array()[0], 3.0);
+    /// ```
+    pub fn as_array(&self) -> &Array1<f32> {
+        &self.0
+    }
+}
+
+/// Sentence vectors from a table, with an OOV policy, an optional lowercase fallback, a tokenizer and optional
+/// weights.
+///
+/// ```
+/// use ndarray::array;
+/// use oximl_core::embed::{Embedder, KeyedVectors};
+/// let kv = KeyedVectors::new(vec!["hot".into(), "dog".into()], array![[1.0f32, 0.0], [0.0, 2.0]]).unwrap();
+/// let e = Embedder::new(&kv);
+/// let v = e.sentence_vector(&["hot", "dog", "unknown"]).unwrap().unwrap();
+/// assert!((v[0] - 1.0 / 5f32.sqrt()).abs() < 1e-6 && (v[1] - 2.0 / 5f32.sqrt()).abs() < 1e-6);
+/// assert!(e.sentence_vector(&["unknown"]).unwrap().is_none());
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Embedder<'a> {
+    kv: &'a KeyedVectors,
+    oov: OovPolicy,
+    lowercase_fallback: bool,
+    tokenize: TokenizeOptions,
+    weights: Option<&'a WordWeights>,
+}
+
+/// The sentence vectors of a batch.
+///
+/// ```
+/// use oximl_core::embed::{Embedder, KeyedVectors};
+/// let kv = KeyedVectors::new(vec!["a".into()], ndarray::array![[2.0f32]]).unwrap();
+/// let b = Embedder::new(&kv).embed_batch(&["a a", "zzz"]).unwrap();
+/// assert_eq!(b.vectors, ndarray::array![[1.0], [0.0]]);
+/// assert_eq!(b.found, [true, false]);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Batch {
+    /// One row per text (zero where `found` is false).
+    pub vectors: Array2<f32>,
+    /// Whether each text had a vector (see [`Embedder::sentence_vector`]).
+    pub found: Vec<bool>,
+}
+
+/// Texts per parallel task in [`Embedder::embed_batch`].
+const TEXTS_PER_TASK: usize = 64;
+
+impl<'a> Embedder<'a> {
+    /// An embedder with the defaults: skip unknown words, no lowercase fallback, default tokenizer, no weights.
+    ///
+    /// ```
+    /// let kv = oximl_core::embed::KeyedVectors::new(vec!["a".into()], ndarray::array![[1.0f32]]).unwrap();
+    /// let _ = oximl_core::embed::Embedder::new(&kv);
+    /// ```
+    pub fn new(kv: &'a KeyedVectors) -> Self {
+        Embedder {
+            kv,
+            oov: OovPolicy::Skip,
+            lowercase_fallback: false,
+            tokenize: TokenizeOptions::default(),
+            weights: None,
+        }
+    }
+
+    /// The policy for unknown words.
+    ///
+    /// ```
+    /// use oximl_core::embed::{Embedder, KeyedVectors, OovPolicy};
+    /// let kv = KeyedVectors::new(vec!["a".into()], ndarray::array![[1.0f32]]).unwrap();
+    /// assert!(Embedder::new(&kv).oov(OovPolicy::Error).sentence_vector(&["b"]).is_err());
+    /// assert_eq!(Embedder::new(&kv).oov(OovPolicy::Zero).sentence_vector(&["b"]).unwrap().unwrap()[0], 0.0);
+    /// ```
+    pub fn oov(mut self, policy: OovPolicy) -> Self {
+        self.oov = policy;
+        self
+    }
+
+    /// Look unknown words up again lowercased ([`KeyedVectors::lookup`]).
+    ///
+    /// ```
+    /// use oximl_core::embed::{Embedder, KeyedVectors};
+    /// let kv = KeyedVectors::new(vec!["a".into()], ndarray::array![[1.0f32]]).unwrap();
+    /// assert!(Embedder::new(&kv).lowercase_fallback(true).sentence_vector(&["A"]).unwrap().is_some());
+    /// ```
+    pub fn lowercase_fallback(mut self, yes: bool) -> Self {
+        self.lowercase_fallback = yes;
+        self
+    }
+
+    /// The tokenizer of [`Embedder::embed_text`] and [`Embedder::embed_batch`].
+    ///
+    /// ```
+    /// use oximl_core::embed::{Embedder, KeyedVectors, TokenizeOptions};
+    /// let kv = KeyedVectors::new(vec!["a".into()], ndarray::array![[1.0f32]]).unwrap();
+    /// let e = Embedder::new(&kv).tokenizer(TokenizeOptions::default().lowercase(true));
+    /// assert!(e.embed_text("A!").unwrap().is_some());
+    /// ```
+    pub fn tokenizer(mut self, options: TokenizeOptions) -> Self {
+        self.tokenize = options;
+        self
+    }
+
+    /// Weights per word ([`WordWeights`], built for this table: [`Error::Shape`] otherwise).
+    ///
+    /// ```
+    /// use oximl_core::embed::{Embedder, KeyedVectors, WordWeights};
+    /// let kv = KeyedVectors::new(vec!["a".into(), "b".into()], ndarray::array![[1.0f32, 0.0], [0.0, 1.0]]).unwrap();
+    /// let w = WordWeights::from_array(&kv, ndarray::array![3.0, 4.0]).unwrap();
+    /// let v = Embedder::new(&kv).weights(&w).unwrap().sentence_vector(&["a", "b"]).unwrap().unwrap();
+    /// assert_eq!(v.to_vec(), [0.6, 0.8]);
+    /// ```
+    pub fn weights(mut self, weights: &'a WordWeights) -> Result<Self> {
+        if weights.0.len() != self.kv.len() {
+            return Err(Error::shape(format!("{} weights (one per word)", self.kv.len()), weights.0.len().to_string()));
+        }
+        self.weights = Some(weights);
+        Ok(self)
+    }
+
+    /// Adds token `t` (position `pos`) into `acc`; returns whether it counts as found.
+    #[inline]
+    fn add(&self, t: &str, pos: usize, acc: &mut ArrayViewMut1<'_, f32>) -> Result<bool> {
+        match self.kv.lookup(t, self.lowercase_fallback) {
+            Some(i) => {
+                let c = self.weights.map_or(1.0, |w| w.0[i]);
+                oximl_kernel::axpy(c, self.kv.vectors().row(i), acc.view_mut())?;
+                Ok(true)
+            }
+            None => match self.oov {
+                OovPolicy::Skip => Ok(false),
+                OovPolicy::Zero => Ok(true),
+                OovPolicy::Error => {
+                    Err(Error::invalid("tokens", format!("word {t:?} (token {pos}) is not in the vocabulary")))
+                }
+            },
+        }
+    }
+
+    fn finish(found: bool, mut out: ArrayViewMut1<'_, f32>) -> bool {
+        if found {
+            normalize(out.view_mut());
+        } else {
+            out.fill(0.0);
+        }
+        found
+    }
+
+    /// Writes the sentence vector of `tokens` into `out` (length [`KeyedVectors::dim`]) and returns whether there
+    /// was one; `out` is zero when not.
+    ///
+    /// ```
+    /// use oximl_core::embed::{Embedder, KeyedVectors};
+    /// let kv = KeyedVectors::new(vec!["a".into()], ndarray::array![[-3.0f32]]).unwrap();
+    /// let mut out = ndarray::Array1::zeros(1);
+    /// assert!(Embedder::new(&kv).sentence_vector_into(&["a"], out.view_mut()).unwrap());
+    /// assert_eq!(out[0], -1.0);
+    /// ```
+    pub fn sentence_vector_into<S: AsRef<str>>(&self, tokens: &[S], mut out: ArrayViewMut1<'_, f32>) -> Result<bool> {
+        if out.len() != self.kv.dim() {
+            return Err(Error::shape(format!("an output of {} values", self.kv.dim()), out.len().to_string()));
+        }
+        out.fill(0.0);
+        let mut found = false;
+        for (pos, t) in tokens.iter().enumerate() {
+            found |= self.add(t.as_ref(), pos, &mut out)?;
+        }
+        Ok(Self::finish(found, out))
+    }
+
+    /// `Σv / ‖Σv‖` over the known words among the caller's `tokens` (weighted if weights are set); `None` when no
+    /// token is known (or, with [`OovPolicy::Zero`], when there is no token).
+    ///
+    /// ```
+    /// use oximl_core::embed::{Embedder, KeyedVectors};
+    /// let kv = KeyedVectors::new(vec!["a".into()], ndarray::array![[1.0f32, 1.0]]).unwrap();
+    /// assert!(Embedder::new(&kv).sentence_vector::<&str>(&[]).unwrap().is_none());
+    /// ```
+    pub fn sentence_vector<S: AsRef<str>>(&self, tokens: &[S]) -> Result<Option<Array1<f32>>> {
+        let mut out = Array1::zeros(self.kv.dim());
+        Ok(self.sentence_vector_into(tokens, out.view_mut())?.then_some(out))
+    }
+
+    fn text_into(&self, text: &str, buf: &mut String, mut out: ArrayViewMut1<'_, f32>) -> Result<bool> {
+        out.fill(0.0);
+        let mut found = false;
+        let mut pos = 0;
+        for_each_token(text, &self.tokenize, buf, |t| {
+            found |= self.add(t, pos, &mut out)?;
+            pos += 1;
+            Ok::<(), Error>(())
+        })?;
+        Ok(Self::finish(found, out))
+    }
+
+    /// [`Embedder::sentence_vector`] of a text split by the embedder's tokenizer.
+    ///
+    /// ```
+    /// use oximl_core::embed::{Embedder, KeyedVectors};
+    /// let kv = KeyedVectors::new(vec!["a".into()], ndarray::array![[1.0f32]]).unwrap();
+    /// assert_eq!(Embedder::new(&kv).embed_text("a, a.").unwrap().unwrap()[0], 1.0);
+    /// assert!(Embedder::new(&kv).embed_text("").unwrap().is_none());
+    /// ```
+    pub fn embed_text(&self, text: &str) -> Result<Option<Array1<f32>>> {
+        let mut out = Array1::zeros(self.kv.dim());
+        Ok(self.text_into(text, &mut String::new(), out.view_mut())?.then_some(out))
+    }
+
+    fn batch<T: Sync>(
+        &self,
+        items: &[T],
+        one: impl Fn(&T, &mut String, ArrayViewMut1<'_, f32>) -> Result<bool> + Sync,
+    ) -> Result<Batch> {
+        let mut vectors = Array2::zeros((items.len(), self.kv.dim()));
+        let tasks: Vec<_> =
+            vectors.axis_chunks_iter_mut(Axis(0), TEXTS_PER_TASK).zip(items.chunks(TEXTS_PER_TASK)).collect();
+        let results: Vec<Result<Vec<bool>>> = oximl_kernel::install(|| {
+            tasks
+                .into_par_iter()
+                .map(|(mut block, items)| {
+                    let mut buf = String::new();
+                    block.rows_mut().into_iter().zip(items).map(|(row, item)| one(item, &mut buf, row)).collect()
+                })
+                .collect()
+        });
+        let mut found = Vec::with_capacity(items.len());
+        for r in results {
+            found.extend(r?);
+        }
+        Ok(Batch { vectors, found })
+    }
+
+    /// The sentence vectors of many texts, in parallel on the library's pool, into one contiguous matrix (row `i`
+    /// = text `i`). Each text is computed by one thread in token order, so the result is identical for any
+    /// thread count. With [`OovPolicy::Error`], the error is the one of the first failing text.
+    ///
+    /// ```
+    /// use oximl_core::embed::{Embedder, KeyedVectors};
+    /// let kv = KeyedVectors::new(vec!["x".into(), "y".into()], ndarray::array![[1.0f32, 0.0], [0.0, 1.0]]).unwrap();
+    /// let b = Embedder::new(&kv).embed_batch(&["x", "y y", ""]).unwrap();
+    /// assert_eq!(b.vectors.dim(), (3, 2));
+    /// assert_eq!(b.found, [true, true, false]);
+    /// ```
+    pub fn embed_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Batch> {
+        self.batch(texts, |t, buf, row| self.text_into(t.as_ref(), buf, row))
+    }
+
+    /// [`Embedder::embed_batch`] on texts the caller has already split into tokens.
+    ///
+    /// ```
+    /// use oximl_core::embed::{Embedder, KeyedVectors};
+    /// let kv = KeyedVectors::new(vec!["x".into()], ndarray::array![[2.0f32]]).unwrap();
+    /// let b = Embedder::new(&kv).embed_batch_tokens(&[vec!["x", "x"], vec![]]).unwrap();
+    /// assert_eq!(b.found, [true, false]);
+    /// ```
+    pub fn embed_batch_tokens<S: AsRef<str> + Sync>(&self, texts: &[Vec<S>]) -> Result<Batch> {
+        self.batch(texts, |t, _, row| self.sentence_vector_into(t, row))
+    }
+}
