@@ -8,6 +8,8 @@
 pub mod embed;
 pub mod error;
 pub mod io;
+pub mod nn;
+pub mod optim;
 
 pub use error::{Error, Result};
 pub use oximl_kernel as kernel;

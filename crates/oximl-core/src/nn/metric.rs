@@ -1,0 +1,224 @@
+//! Metrics, accumulated batch by batch into counts and sums so that an epoch's value is exact (not an average
+//! of batch averages): MAE, MSE, accuracy, precision, recall, F1 (binary for one output, macro-averaged over
+//! classes otherwise) and the confusion matrix.
+
+use crate::error::{Error, Result};
+use ndarray::{Array2, ArrayView1, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+/// A metric reported by `fit` and `evaluate`.
+///
+/// ```
+/// use oximl_core::nn::Metric;
+/// assert_eq!(Metric::from_name("acc").unwrap(), Metric::Accuracy);
+/// assert_eq!(Metric::F1.name(), "f1_score");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Mean absolute error.
+    Mae,
+    /// Mean squared error.
+    Mse,
+    /// The fraction of samples whose predicted class is the target class: threshold 0.5 for one output, argmax
+    /// otherwise; integer-label targets when the loss is sparse.
+    Accuracy,
+    /// Of the samples predicted positive, the fraction that are (binary), or its mean over classes (macro).
+    Precision,
+    /// Of the positive samples, the fraction predicted so (binary), or its mean over classes (macro).
+    Recall,
+    /// The harmonic mean of precision and recall (binary), or the mean of per-class F1 (macro).
+    F1,
+}
+
+impl Metric {
+    /// A metric by Keras name (`mae`, `mse`, `accuracy`/`acc` and its binary/categorical/sparse variants,
+    /// `precision`, `recall`, `f1_score`/`f1`).
+    ///
+    /// ```
+    /// assert!(oximl_core::nn::Metric::from_name("auc").is_err());
+    /// ```
+    pub fn from_name(name: &str) -> Result<Metric> {
+        Ok(match name.to_ascii_lowercase().as_str() {
+            "mae" | "mean_absolute_error" => Metric::Mae,
+            "mse" | "mean_squared_error" => Metric::Mse,
+            "accuracy" | "acc" | "binary_accuracy" | "categorical_accuracy" | "sparse_categorical_accuracy" => {
+                Metric::Accuracy
+            }
+            "precision" => Metric::Precision,
+            "recall" => Metric::Recall,
+            "f1" | "f1_score" => Metric::F1,
+            other => return Err(Error::invalid("metrics", format!("unknown metric {other:?}"))),
+        })
+    }
+
+    /// The name under which the metric appears in a `History` (`val_` is prefixed for validation).
+    ///
+    /// ```
+    /// assert_eq!(oximl_core::nn::Metric::Accuracy.name(), "accuracy");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Metric::Mae => "mae",
+            Metric::Mse => "mse",
+            Metric::Accuracy => "accuracy",
+            Metric::Precision => "precision",
+            Metric::Recall => "recall",
+            Metric::F1 => "f1_score",
+        }
+    }
+
+    /// The metric of predictions `pred` against targets `y` in one call.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use oximl_core::nn::Metric;
+    /// let pred = array![[0.9f32, 0.1], [0.2, 0.8], [0.6, 0.4]];
+    /// let y = array![[1.0f32, 0.0], [0.0, 1.0], [0.0, 1.0]];
+    /// assert!((Metric::Accuracy.compute(pred.view(), y.view(), false).unwrap() - 2.0 / 3.0).abs() < 1e-12);
+    /// ```
+    pub fn compute(&self, pred: ArrayView2<'_, f32>, y: ArrayView2<'_, f32>, sparse_targets: bool) -> Result<f64> {
+        let mut acc = Accumulator::new(pred.ncols(), sparse_targets);
+        acc.add(pred, y)?;
+        Ok(acc.value(*self))
+    }
+}
+
+/// Running sums and counts from which every [`Metric`] is read.
+///
+/// ```
+/// use ndarray::array;
+/// use oximl_core::nn::{Accumulator, Metric};
+/// let mut acc = Accumulator::new(1, false);
+/// acc.add(array![[0.9f32], [0.2]].view(), array![[1.0f32], [1.0]].view()).unwrap();
+/// acc.add(array![[0.7f32]].view(), array![[0.0f32]].view()).unwrap();
+/// assert_eq!(acc.value(Metric::Accuracy), 1.0 / 3.0);
+/// assert_eq!(acc.value(Metric::Precision), 0.5);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Accumulator {
+    outputs: usize,
+    sparse_targets: bool,
+    abs_error: f64,
+    sq_error: f64,
+    elements: u64,
+    /// `confusion[[true, predicted]]`.
+    confusion: Array2<u64>,
+}
+
+impl Accumulator {
+    /// An empty accumulator for a model with `outputs` outputs; `sparse_targets` when targets are integer labels.
+    ///
+    /// ```
+    /// let acc = oximl_core::nn::Accumulator::new(3, true);
+    /// assert_eq!(acc.confusion_matrix().dim(), (3, 3));
+    /// ```
+    pub fn new(outputs: usize, sparse_targets: bool) -> Accumulator {
+        let classes = if outputs == 1 { 2 } else { outputs };
+        Accumulator {
+            outputs,
+            sparse_targets,
+            abs_error: 0.0,
+            sq_error: 0.0,
+            elements: 0,
+            confusion: Array2::zeros((classes, classes)),
+        }
+    }
+
+    fn class_of_prediction(&self, row: ArrayView1<'_, f32>) -> usize {
+        if self.outputs == 1 {
+            usize::from(row[0] > 0.5)
+        } else {
+            // First maximum; NaN never wins (it compares false).
+            (0..row.len()).fold(0, |best, j| if row[j] > row[best] { j } else { best })
+        }
+    }
+
+    fn class_of_target(&self, row: ArrayView1<'_, f32>) -> usize {
+        if self.sparse_targets { row[0] as usize } else { self.class_of_prediction(row) }
+    }
+
+    /// Adds a batch of predictions and targets.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let mut acc = oximl_core::nn::Accumulator::new(2, false);
+    /// assert!(acc.add(array![[1.0f32, 0.0]].view(), array![[1.0f32]].view()).is_err());
+    /// ```
+    pub fn add(&mut self, pred: ArrayView2<'_, f32>, y: ArrayView2<'_, f32>) -> Result<()> {
+        let cols = if self.sparse_targets { 1 } else { self.outputs };
+        if pred.ncols() != self.outputs || y.dim() != (pred.nrows(), cols) {
+            return Err(Error::shape(
+                format!("predictions with {} columns and targets of {} × {cols}", self.outputs, pred.nrows()),
+                format!("predictions {:?}, targets {:?}", pred.dim(), y.dim()),
+            ));
+        }
+        let classes = self.confusion.nrows();
+        for (p, t) in pred.rows().into_iter().zip(y.rows()) {
+            let (tc, pc) = (self.class_of_target(t), self.class_of_prediction(p));
+            if tc >= classes {
+                return Err(Error::invalid("y", format!("label {} is not a class in 0..{classes}", t[0])));
+            }
+            self.confusion[[tc, pc]] += 1;
+            if !self.sparse_targets {
+                for (&a, &b) in p.iter().zip(t) {
+                    let e = (a - b) as f64;
+                    self.abs_error += e.abs();
+                    self.sq_error += e * e;
+                }
+                self.elements += p.len() as u64;
+            }
+        }
+        Ok(())
+    }
+
+    /// The confusion matrix so far: rows are true classes, columns predicted ones (two classes for one output).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let mut acc = oximl_core::nn::Accumulator::new(1, false);
+    /// acc.add(array![[0.9f32]].view(), array![[0.0f32]].view()).unwrap();
+    /// assert_eq!(acc.confusion_matrix(), array![[0, 1], [0, 0]]);
+    /// ```
+    pub fn confusion_matrix(&self) -> Array2<u64> {
+        self.confusion.clone()
+    }
+
+    /// The value of `metric` over everything added so far (NaN for MAE/MSE with sparse targets, 0 when a ratio
+    /// has no denominator, as scikit-learn's `zero_division=0`).
+    ///
+    /// ```
+    /// let acc = oximl_core::nn::Accumulator::new(1, false);
+    /// assert_eq!(acc.value(oximl_core::nn::Metric::Recall), 0.0);
+    /// ```
+    pub fn value(&self, metric: Metric) -> f64 {
+        let c = &self.confusion;
+        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let per_class = |k: usize| {
+            let tp = c[[k, k]];
+            let precision = ratio(tp, c.column(k).sum());
+            let recall = ratio(tp, c.row(k).sum());
+            let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+            (precision, recall, f1)
+        };
+        let pick = |f: fn((f64, f64, f64)) -> f64| {
+            if self.outputs == 1 {
+                f(per_class(1))
+            } else {
+                (0..c.nrows()).map(|k| f(per_class(k))).sum::<f64>() / c.nrows() as f64
+            }
+        };
+        match metric {
+            Metric::Mae => ratio_f(self.abs_error, self.elements),
+            Metric::Mse => ratio_f(self.sq_error, self.elements),
+            Metric::Accuracy => ratio(c.diag().sum(), c.sum()),
+            Metric::Precision => pick(|t| t.0),
+            Metric::Recall => pick(|t| t.1),
+            Metric::F1 => pick(|t| t.2),
+        }
+    }
+}
+
+fn ratio_f(sum: f64, n: u64) -> f64 {
+    if n == 0 { f64::NAN } else { sum / n as f64 }
+}

@@ -1,0 +1,398 @@
+//! Optimizers (SGD with momentum and Nesterov, Adam/AdamW with AMSGrad, RMSprop), learning-rate schedules,
+//! global gradient clipping and weight penalties. The update rules are Keras' (see each type).
+//!
+//! Hyper-parameters are validated once, by [`Optimizer::check`], before training starts.
+
+mod regularizer;
+mod schedule;
+
+pub use regularizer::Regularizer;
+pub use schedule::Schedule;
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// What every optimizer has: the learning rate, its schedule and optional global gradient clipping.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Common {
+    /// The base learning rate.
+    pub learning_rate: f32,
+    /// How the rate changes with the step.
+    #[serde(default)]
+    pub schedule: Schedule,
+    /// If set, gradients are scaled so that their global L2 norm is at most this (Keras' `global_clipnorm`).
+    #[serde(default)]
+    pub clipnorm: Option<f32>,
+}
+
+/// An optimizer and its hyper-parameters.
+///
+/// ```
+/// use oximl_core::optim::Optimizer;
+/// let sgd = Optimizer::sgd(0.01).momentum(0.9).nesterov(true);
+/// assert!(sgd.check().is_ok());
+/// assert!(Optimizer::adam(-1.0).check().is_err());
+/// assert_eq!(Optimizer::from_name("adam").unwrap(), Optimizer::adam(1e-3));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
+pub enum Optimizer {
+    /// `v ← μ·v − lr·g; w ← w + v` (Nesterov: `w ← w + μ·v − lr·g`); decoupled weight decay `w ← w − lr·λ·w`.
+    Sgd {
+        /// Rate, schedule, clipping.
+        #[serde(flatten)]
+        common: Common,
+        /// μ in [0, 1).
+        momentum: f32,
+        /// Nesterov momentum.
+        nesterov: bool,
+        /// Decoupled weight decay λ ≥ 0.
+        weight_decay: f32,
+    },
+    /// Adam (AdamW when `weight_decay > 0`): `m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
+    /// w ← w − lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√v + ε)`, with `v ← max(v̂, v)` for AMSGrad.
+    Adam {
+        /// Rate, schedule, clipping.
+        #[serde(flatten)]
+        common: Common,
+        /// β₁ in [0, 1).
+        beta_1: f32,
+        /// β₂ in [0, 1).
+        beta_2: f32,
+        /// ε > 0.
+        epsilon: f32,
+        /// Use the running maximum of `v`.
+        amsgrad: bool,
+        /// Decoupled weight decay λ ≥ 0 (AdamW).
+        weight_decay: f32,
+    },
+    /// RMSprop: `s ← ρs + (1−ρ)g²; Δ = lr·g/√(s + ε)`; with momentum `u ← μu + Δ; w ← w − u`, else `w ← w − Δ`.
+    #[serde(rename = "rmsprop")]
+    RmsProp {
+        /// Rate, schedule, clipping.
+        #[serde(flatten)]
+        common: Common,
+        /// ρ in [0, 1).
+        rho: f32,
+        /// μ in [0, 1).
+        momentum: f32,
+        /// ε > 0.
+        epsilon: f32,
+    },
+}
+
+impl Optimizer {
+    /// SGD with Keras' defaults (no momentum).
+    ///
+    /// ```
+    /// assert_eq!(oximl_core::optim::Optimizer::sgd(0.1).learning_rate(), 0.1);
+    /// ```
+    pub fn sgd(learning_rate: f32) -> Optimizer {
+        Optimizer::Sgd { common: Common::new(learning_rate), momentum: 0.0, nesterov: false, weight_decay: 0.0 }
+    }
+
+    /// Adam with Keras' defaults (β₁ 0.9, β₂ 0.999, ε 1e-7).
+    ///
+    /// ```
+    /// assert!(oximl_core::optim::Optimizer::adam(1e-3).check().is_ok());
+    /// ```
+    pub fn adam(learning_rate: f32) -> Optimizer {
+        Optimizer::Adam {
+            common: Common::new(learning_rate),
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+            amsgrad: false,
+            weight_decay: 0.0,
+        }
+    }
+
+    /// AdamW: Adam with decoupled weight decay (Keras' default λ = 0.004).
+    ///
+    /// ```
+    /// assert!(oximl_core::optim::Optimizer::adamw(1e-3, 0.004).check().is_ok());
+    /// ```
+    pub fn adamw(learning_rate: f32, weight_decay: f32) -> Optimizer {
+        Optimizer::adam(learning_rate).weight_decay(weight_decay)
+    }
+
+    /// RMSprop with Keras' defaults (ρ 0.9, no momentum, ε 1e-7).
+    ///
+    /// ```
+    /// assert!(oximl_core::optim::Optimizer::rmsprop(1e-3).check().is_ok());
+    /// ```
+    pub fn rmsprop(learning_rate: f32) -> Optimizer {
+        Optimizer::RmsProp { common: Common::new(learning_rate), rho: 0.9, momentum: 0.0, epsilon: 1e-7 }
+    }
+
+    /// An optimizer by Keras name with Keras' default rate (`sgd` 0.01, `adam`/`adamw`/`rmsprop` 0.001).
+    ///
+    /// ```
+    /// assert!(oximl_core::optim::Optimizer::from_name("nadam").is_err());
+    /// ```
+    pub fn from_name(name: &str) -> Result<Optimizer> {
+        match name.to_ascii_lowercase().as_str() {
+            "sgd" => Ok(Optimizer::sgd(0.01)),
+            "adam" => Ok(Optimizer::adam(1e-3)),
+            "adamw" => Ok(Optimizer::adamw(1e-3, 0.004)),
+            "rmsprop" => Ok(Optimizer::rmsprop(1e-3)),
+            other => Err(Error::invalid(
+                "optimizer",
+                format!("unknown optimizer {other:?}; expected sgd, adam, adamw or rmsprop"),
+            )),
+        }
+    }
+
+    fn common(&self) -> &Common {
+        match self {
+            Optimizer::Sgd { common, .. } | Optimizer::Adam { common, .. } | Optimizer::RmsProp { common, .. } => {
+                common
+            }
+        }
+    }
+
+    fn common_mut(&mut self) -> &mut Common {
+        match self {
+            Optimizer::Sgd { common, .. } | Optimizer::Adam { common, .. } | Optimizer::RmsProp { common, .. } => {
+                common
+            }
+        }
+    }
+
+    /// The base learning rate.
+    ///
+    /// ```
+    /// assert_eq!(oximl_core::optim::Optimizer::adam(0.5).learning_rate(), 0.5);
+    /// ```
+    pub fn learning_rate(&self) -> f32 {
+        self.common().learning_rate
+    }
+
+    /// Sets the learning-rate schedule.
+    ///
+    /// ```
+    /// use oximl_core::optim::{Optimizer, Schedule};
+    /// let o = Optimizer::sgd(0.1).schedule(Schedule::Exponential { steps: 100, rate: 0.5 });
+    /// assert!(o.check().is_ok());
+    /// ```
+    pub fn schedule(mut self, schedule: Schedule) -> Optimizer {
+        self.common_mut().schedule = schedule;
+        self
+    }
+
+    /// Clips the global gradient norm to `max_norm`.
+    ///
+    /// ```
+    /// assert!(oximl_core::optim::Optimizer::sgd(0.1).clipnorm(0.0).check().is_err());
+    /// ```
+    pub fn clipnorm(mut self, max_norm: f32) -> Optimizer {
+        self.common_mut().clipnorm = Some(max_norm);
+        self
+    }
+
+    /// Sets the momentum (SGD and RMSprop; ignored by Adam, whose β₁ plays that part).
+    ///
+    /// ```
+    /// assert!(oximl_core::optim::Optimizer::sgd(0.1).momentum(1.0).check().is_err());
+    /// ```
+    pub fn momentum(mut self, value: f32) -> Optimizer {
+        if let Optimizer::Sgd { momentum, .. } | Optimizer::RmsProp { momentum, .. } = &mut self {
+            *momentum = value;
+        }
+        self
+    }
+
+    /// Turns Nesterov momentum on or off (SGD only).
+    ///
+    /// ```
+    /// let o = oximl_core::optim::Optimizer::sgd(0.1).momentum(0.9).nesterov(true);
+    /// assert!(matches!(o, oximl_core::optim::Optimizer::Sgd { nesterov: true, .. }));
+    /// ```
+    pub fn nesterov(mut self, on: bool) -> Optimizer {
+        if let Optimizer::Sgd { nesterov, .. } = &mut self {
+            *nesterov = on;
+        }
+        self
+    }
+
+    /// Sets decoupled weight decay (SGD and Adam).
+    ///
+    /// ```
+    /// assert!(oximl_core::optim::Optimizer::sgd(0.1).weight_decay(-0.1).check().is_err());
+    /// ```
+    pub fn weight_decay(mut self, value: f32) -> Optimizer {
+        if let Optimizer::Sgd { weight_decay, .. } | Optimizer::Adam { weight_decay, .. } = &mut self {
+            *weight_decay = value;
+        }
+        self
+    }
+
+    /// Turns AMSGrad on or off (Adam only).
+    ///
+    /// ```
+    /// let o = oximl_core::optim::Optimizer::adam(1e-3).amsgrad(true);
+    /// assert!(matches!(o, oximl_core::optim::Optimizer::Adam { amsgrad: true, .. }));
+    /// ```
+    pub fn amsgrad(mut self, on: bool) -> Optimizer {
+        if let Optimizer::Adam { amsgrad, .. } = &mut self {
+            *amsgrad = on;
+        }
+        self
+    }
+
+    /// Validates every hyper-parameter; training calls it once before any work.
+    ///
+    /// ```
+    /// assert!(oximl_core::optim::Optimizer::adam(f32::NAN).check().is_err());
+    /// ```
+    pub fn check(&self) -> Result<()> {
+        let c = self.common();
+        positive("learning_rate", c.learning_rate)?;
+        c.schedule.check()?;
+        if let Some(n) = c.clipnorm {
+            positive("clipnorm", n)?;
+        }
+        match *self {
+            Optimizer::Sgd { momentum, weight_decay, .. } => {
+                unit("momentum", momentum)?;
+                non_negative("weight_decay", weight_decay)
+            }
+            Optimizer::Adam { beta_1, beta_2, epsilon, weight_decay, .. } => {
+                unit("beta_1", beta_1)?;
+                unit("beta_2", beta_2)?;
+                positive("epsilon", epsilon)?;
+                non_negative("weight_decay", weight_decay)
+            }
+            Optimizer::RmsProp { rho, momentum, epsilon, .. } => {
+                unit("rho", rho)?;
+                unit("momentum", momentum)?;
+                positive("epsilon", epsilon)
+            }
+        }
+    }
+
+    /// The global clipping norm, if any.
+    pub(crate) fn max_norm(&self) -> Option<f32> {
+        self.common().clipnorm
+    }
+
+    /// How many state vectors the optimizer keeps per parameter tensor.
+    fn slots(&self) -> usize {
+        match *self {
+            Optimizer::Sgd { momentum, .. } => usize::from(momentum > 0.0),
+            Optimizer::Adam { amsgrad, .. } => 2 + usize::from(amsgrad),
+            Optimizer::RmsProp { momentum, .. } => 1 + usize::from(momentum > 0.0),
+        }
+    }
+
+    /// Updates one parameter tensor `w` from its gradient `g` (already clipped), at step `state.step`.
+    pub(crate) fn update(&self, state: &mut OptimizerState, index: usize, w: &mut [f32], g: &[f32]) {
+        let t = state.step;
+        let lr = self.common().schedule.rate(self.learning_rate(), t);
+        let slots = state.slots_for(index, self.slots(), w.len());
+        match *self {
+            Optimizer::Sgd { momentum, nesterov, weight_decay, .. } => {
+                decay(w, lr * weight_decay);
+                match slots.first_mut() {
+                    None => w.iter_mut().zip(g).for_each(|(w, &g)| *w -= lr * g),
+                    Some(v) => {
+                        for ((w, v), &g) in w.iter_mut().zip(v.iter_mut()).zip(g) {
+                            *v = momentum * *v - lr * g;
+                            *w += if nesterov { momentum * *v - lr * g } else { *v };
+                        }
+                    }
+                }
+            }
+            Optimizer::Adam { beta_1, beta_2, epsilon, amsgrad, weight_decay, .. } => {
+                decay(w, lr * weight_decay);
+                let t = (t + 1) as i32;
+                let lr_t = lr * (1.0 - beta_2.powi(t)).sqrt() / (1.0 - beta_1.powi(t));
+                let (m, rest) = slots.split_at_mut(1);
+                let (v, vmax) = rest.split_at_mut(1);
+                let (m, v) = (&mut m[0], &mut v[0]);
+                for i in 0..w.len() {
+                    m[i] = beta_1 * m[i] + (1.0 - beta_1) * g[i];
+                    v[i] = beta_2 * v[i] + (1.0 - beta_2) * g[i] * g[i];
+                    let denom = match vmax.first_mut() {
+                        Some(vm) if amsgrad => {
+                            vm[i] = vm[i].max(v[i]);
+                            vm[i]
+                        }
+                        _ => v[i],
+                    };
+                    w[i] -= lr_t * m[i] / (denom.sqrt() + epsilon);
+                }
+            }
+            Optimizer::RmsProp { rho, momentum, epsilon, .. } => {
+                let (s, u) = slots.split_at_mut(1);
+                let s = &mut s[0];
+                for i in 0..w.len() {
+                    s[i] = rho * s[i] + (1.0 - rho) * g[i] * g[i];
+                    let delta = lr * g[i] / (s[i] + epsilon).sqrt();
+                    match u.first_mut() {
+                        Some(u) => {
+                            u[i] = momentum * u[i] + delta;
+                            w[i] -= u[i];
+                        }
+                        None => w[i] -= delta,
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Common {
+    fn new(learning_rate: f32) -> Common {
+        Common { learning_rate, schedule: Schedule::Constant, clipnorm: None }
+    }
+}
+
+fn decay(w: &mut [f32], factor: f32) {
+    if factor > 0.0 {
+        w.iter_mut().for_each(|w| *w -= factor * *w);
+    }
+}
+
+fn positive(name: &str, v: f32) -> Result<()> {
+    if v > 0.0 && v.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::invalid(name, format!("must be finite and > 0, got {v}")))
+    }
+}
+
+fn non_negative(name: &str, v: f32) -> Result<()> {
+    if v >= 0.0 && v.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::invalid(name, format!("must be finite and ≥ 0, got {v}")))
+    }
+}
+
+fn unit(name: &str, v: f32) -> Result<()> {
+    if (0.0..1.0).contains(&v) { Ok(()) } else { Err(Error::invalid(name, format!("must be in [0, 1), got {v}"))) }
+}
+
+/// The optimizer's memory: the step count and the moment vectors of each parameter tensor.
+/// Saved with the model when asked, so that training can resume exactly.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OptimizerState {
+    /// Steps taken so far.
+    pub step: u64,
+    /// `slots[tensor][k]`: the k-th state vector of a parameter tensor, in the model's parameter order.
+    pub slots: Vec<Vec<Vec<f32>>>,
+}
+
+impl OptimizerState {
+    fn slots_for(&mut self, index: usize, count: usize, len: usize) -> &mut [Vec<f32>] {
+        if self.slots.len() <= index {
+            self.slots.resize_with(index + 1, Vec::new);
+        }
+        let slots = &mut self.slots[index];
+        if slots.len() != count || slots.iter().any(|s| s.len() != len) {
+            *slots = vec![vec![0.0; len]; count];
+        }
+        slots
+    }
+}
