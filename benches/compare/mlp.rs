@@ -3,7 +3,9 @@
 //!
 //! - `synthetic`: 100,000 × 256 inputs, 256-512-256-10 relu/softmax, batch 256, 1 epoch of Adam;
 //! - `predict1` / `predict1024`: inference latency on that model for batches of 1 and 1,024 rows;
-//! - `digits` (when a path to a CSV of 64 features + label is given): 64-128-64-10, batch 32, 20 epochs of Adam.
+//! - `digits`: 1,797 × 64 (scaled to [0, 1]), 64-128-64-10, batch 32, 20 epochs of Adam.
+//!
+//! The data comes from files the script writes, so both sides train on the same values.
 
 use ndarray::{Array2, s};
 use oximl::kernel::Activation;
@@ -22,29 +24,22 @@ fn mlp(input: usize, hidden: &[usize], classes: usize) -> Sequential {
     m
 }
 
-/// Deterministic synthetic classification data: labels from a fixed random linear map.
-fn synthetic(rows: usize, cols: usize, classes: usize) -> (Array2<f32>, Array2<f32>) {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
-    };
-    let x = Array2::from_shape_simple_fn((rows, cols), &mut next);
-    let w = Array2::from_shape_simple_fn((cols, classes), &mut next);
-    let scores = x.dot(&w);
-    let y = Array2::from_shape_fn((rows, 1), |(i, _)| {
-        let row = scores.row(i);
-        (0..classes).fold(0, |b, j| if row[j] > row[b] { j } else { b }) as f32
-    });
-    (x, y)
+/// Reads `rows × cols` little-endian f32 values written by numpy's `tofile`.
+fn read_f32(path: &str, rows: usize, cols: usize) -> Array2<f32> {
+    let bytes = std::fs::read(path).expect("data file");
+    let values: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    Array2::from_shape_vec((rows, cols), values).expect("data shape")
 }
 
 fn main() {
     let threads: usize = std::env::var("OXIML_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
     oximl::set_num_threads(threads).expect("threads");
-    let (x, y) = synthetic(100_000, 256, 10);
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let [x_path, y_path, digits_path] = &args[..] else {
+        eprintln!("usage: compare_mlp X.f32 Y.f32 DIGITS.f32 (files written by benches/compare/mlp.py)");
+        return;
+    };
+    let (x, y) = (read_f32(x_path, 100_000, 256), read_f32(y_path, 100_000, 1));
     let mut model = mlp(256, &[512, 256], 10);
     let t = Instant::now();
     model.fit(x.view(), y.view(), FitOptions { epochs: 1, batch_size: 256, ..Default::default() }).expect("fit");
@@ -63,12 +58,18 @@ fn main() {
         }
         println!(r#"{{"case":"predict{batch}","threads":{threads},"seconds":{best:.9}}}"#);
     }
-    if let Some(path) = std::env::args().skip(1).find(|a| !a.starts_with('-')) {
-        let text = std::fs::read_to_string(&path).expect("digits csv");
-        let rows: Vec<Vec<f32>> =
-            text.lines().map(|l| l.split(',').map(|v| v.trim().parse().expect("number")).collect()).collect();
-        let x = Array2::from_shape_fn((rows.len(), 64), |(i, j)| rows[i][j] / 16.0);
-        let y = Array2::from_shape_fn((rows.len(), 1), |(i, _)| rows[i][64]);
+    // Peak resident memory of the process so far (the data, the model of (b), its training buffers).
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(kb) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+    {
+        println!(r#"{{"case":"peak_rss_mb","threads":{threads},"value":{:.1}}}"#, kb / 1024.0);
+    }
+    {
+        let digits = read_f32(digits_path, 1797, 65);
+        let (x, y) = (digits.slice(s![.., ..64]).to_owned(), digits.slice(s![.., 64..]).to_owned());
         let mut model = mlp(64, &[128, 64], 10);
         let t = Instant::now();
         model.fit(x.view(), y.view(), FitOptions { epochs: 20, batch_size: 32, ..Default::default() }).expect("fit");

@@ -102,6 +102,23 @@ impl CpuLevel {
     }
 }
 
+/// Runs `f` compiled for the current CPU level ([`CpuLevel::current`]), so that its loops vectorize for it.
+/// `f` must be an `#[inline(always)]` closure (the attribute is what brings its body into the compiled-for-level
+/// function); use it for a hot elementwise loop outside the kernel, e.g. an optimizer's update.
+///
+/// ```
+/// let mut v = vec![1.0f32; 1000];
+/// oximl_kernel::vectorized(
+///     #[inline(always)]
+///     || v.iter_mut().for_each(|x| *x *= 2.0),
+/// );
+/// assert!(v.iter().all(|&x| x == 2.0));
+/// ```
+#[inline(always)]
+pub fn vectorized<R>(f: impl FnOnce() -> R) -> R {
+    dispatch(CpuLevel::current(), f)
+}
+
 /// Runs `f` compiled for `level`. `f` must be an `#[inline(always)]` closure so that its loop is compiled inside
 /// the target-feature function; a level the CPU does not support runs the scalar code.
 #[inline(always)]

@@ -17,9 +17,10 @@ use crate::parallel::{install, num_threads};
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Zip};
 use rayon::prelude::*;
 
-/// Products with fewer multiply-adds than this (2·m·n·k flops / 2) stay on the caller's thread.
-/// Measured with `benches/gemm.rs` on 2 cores: at 64×64×64 splitting starts to pay.
-pub const PAR_GEMM_MIN_FLOPS: usize = 64 * 64 * 64;
+/// Products with fewer multiply-adds (m·k·n) than this stay on the caller's thread. Measured on 2 cores with
+/// `benches/compare/gemm.rs`: 2 threads give 1.1× at 64×64×64 in isolation but lose inside a training loop
+/// (waking the pool costs more: digits training took 2× longer), 1.5× at 96×96×96, 1.8× from 128×128×128.
+pub const PAR_GEMM_MIN_FLOPS: usize = 1 << 19;
 
 /// Output rows per epilogue tile: a tile of `C` this tall stays in a 256 KiB L2 cache between the product and
 /// the epilogue.

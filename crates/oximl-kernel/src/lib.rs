@@ -30,14 +30,16 @@ mod map;
 pub mod parallel;
 pub mod reduce;
 
-pub use cpu::CpuLevel;
+pub use cpu::{CpuLevel, vectorized};
 pub use elementwise::{
     Activation, activate, activate_at, activate_backward, activate_backward_at, axpy, clamp, exp, mul, scale,
 };
 pub use error::{KernelError, Result};
 pub use float::Float;
 pub use gemm::{Epilogue, gemm, gemm_fused, matmul};
-pub use parallel::{default_num_threads, install, num_threads, reset_after_fork, set_num_threads};
+pub use parallel::{
+    CHUNK_ELEMENTS, PAR_MIN_ELEMENTS, default_num_threads, install, num_threads, reset_after_fork, set_num_threads,
+};
 pub use reduce::{
     argmax_rows, dot, dot_at, log_softmax_rows, norm_l2, softmax_rows, softmax_rows_at, sum, sum_at, sum_axis,
 };

@@ -11,10 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// Elementwise maps and reductions shorter than this stay serial.
-pub(crate) const PAR_MIN_ELEMENTS: usize = 1 << 16;
+pub const PAR_MIN_ELEMENTS: usize = 1 << 16;
 /// Chunk length for parallel elementwise work and for the partial sums of reductions (independent of the thread
 /// count, so that a reduction's rounding is too).
-pub(crate) const CHUNK_ELEMENTS: usize = 1 << 14;
+pub const CHUNK_ELEMENTS: usize = 1 << 14;
 
 /// The pool, built at first use.
 static POOL: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);

@@ -10,6 +10,7 @@ pub use regularizer::Regularizer;
 pub use schedule::Schedule;
 
 use crate::error::{Error, Result};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// What every optimizer has: the learning rate, its schedule and optional global gradient clipping.
@@ -285,17 +286,42 @@ impl Optimizer {
         }
     }
 
-    /// Updates one parameter tensor `w` from its gradient `g` (already clipped), at step `state.step`.
+    /// Updates one parameter tensor `w` from its gradient `g` (already clipped), at step `state.step`: in chunks
+    /// on the library's pool when the tensor is long, each chunk's loop vectorized for the CPU.
     pub(crate) fn update(&self, state: &mut OptimizerState, index: usize, w: &mut [f32], g: &[f32]) {
         let t = state.step;
         let lr = self.common().schedule.rate(self.learning_rate(), t);
         let slots = state.slots_for(index, self.slots(), w.len());
+        let run = |(w, g, mut slots): Chunk<'_>| {
+            oximl_kernel::vectorized(
+                #[inline(always)]
+                || self.update_chunk(lr, t, w, g, &mut slots),
+            )
+        };
+        if w.len() < oximl_kernel::PAR_MIN_ELEMENTS {
+            run((w, g, slots.iter_mut().map(|s| s.as_mut_slice()).collect()));
+            return;
+        }
+        let size = oximl_kernel::CHUNK_ELEMENTS;
+        let mut chunks: Vec<Chunk<'_>> =
+            w.chunks_mut(size).zip(g.chunks(size)).map(|(w, g)| (w, g, Vec::new())).collect();
+        for slot in slots.iter_mut() {
+            for (chunk, part) in chunks.iter_mut().zip(slot.chunks_mut(size)) {
+                chunk.2.push(part);
+            }
+        }
+        oximl_kernel::install(|| chunks.into_par_iter().for_each(run));
+    }
+
+    /// The update rule on one chunk (`slots` are the chunk's parts of the state vectors).
+    #[inline(always)]
+    fn update_chunk(&self, lr: f32, t: u64, w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
         match *self {
             Optimizer::Sgd { momentum, nesterov, weight_decay, .. } => {
                 decay(w, lr * weight_decay);
-                match slots.first_mut() {
-                    None => w.iter_mut().zip(g).for_each(|(w, &g)| *w -= lr * g),
-                    Some(v) => {
+                match slots {
+                    [] => w.iter_mut().zip(g).for_each(|(w, &g)| *w -= lr * g),
+                    [v, ..] => {
                         for ((w, v), &g) in w.iter_mut().zip(v.iter_mut()).zip(g) {
                             *v = momentum * *v - lr * g;
                             *w += if nesterov { momentum * *v - lr * g } else { *v };
@@ -303,41 +329,48 @@ impl Optimizer {
                     }
                 }
             }
-            Optimizer::Adam { beta_1, beta_2, epsilon, amsgrad, weight_decay, .. } => {
+            Optimizer::Adam { beta_1, beta_2, epsilon, weight_decay, .. } => {
                 decay(w, lr * weight_decay);
-                let t = (t + 1) as i32;
+                let t = (t + 1).min(i32::MAX as u64) as i32;
                 let lr_t = lr * (1.0 - beta_2.powi(t)).sqrt() / (1.0 - beta_1.powi(t));
-                let (m, rest) = slots.split_at_mut(1);
-                let (v, vmax) = rest.split_at_mut(1);
-                let (m, v) = (&mut m[0], &mut v[0]);
-                for i in 0..w.len() {
-                    m[i] = beta_1 * m[i] + (1.0 - beta_1) * g[i];
-                    v[i] = beta_2 * v[i] + (1.0 - beta_2) * g[i] * g[i];
-                    let denom = match vmax.first_mut() {
-                        Some(vm) if amsgrad => {
-                            vm[i] = vm[i].max(v[i]);
-                            vm[i]
+                let (mg, vg) = (1.0 - beta_1, 1.0 - beta_2);
+                match slots {
+                    [m, v, vmax] => {
+                        for ((((w, m), v), vmax), &g) in
+                            w.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(vmax.iter_mut()).zip(g)
+                        {
+                            *m = beta_1 * *m + mg * g;
+                            *v = beta_2 * *v + vg * g * g;
+                            *vmax = vmax.max(*v);
+                            *w -= lr_t * *m / (vmax.sqrt() + epsilon);
                         }
-                        _ => v[i],
-                    };
-                    w[i] -= lr_t * m[i] / (denom.sqrt() + epsilon);
+                    }
+                    [m, v] => {
+                        for (((w, m), v), &g) in w.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+                            *m = beta_1 * *m + mg * g;
+                            *v = beta_2 * *v + vg * g * g;
+                            *w -= lr_t * *m / (v.sqrt() + epsilon);
+                        }
+                    }
+                    _ => {}
                 }
             }
-            Optimizer::RmsProp { rho, momentum, epsilon, .. } => {
-                let (s, u) = slots.split_at_mut(1);
-                let s = &mut s[0];
-                for i in 0..w.len() {
-                    s[i] = rho * s[i] + (1.0 - rho) * g[i] * g[i];
-                    let delta = lr * g[i] / (s[i] + epsilon).sqrt();
-                    match u.first_mut() {
-                        Some(u) => {
-                            u[i] = momentum * u[i] + delta;
-                            w[i] -= u[i];
-                        }
-                        None => w[i] -= delta,
+            Optimizer::RmsProp { rho, momentum, epsilon, .. } => match slots {
+                [s, u] => {
+                    for (((w, s), u), &g) in w.iter_mut().zip(s.iter_mut()).zip(u.iter_mut()).zip(g) {
+                        *s = rho * *s + (1.0 - rho) * g * g;
+                        *u = momentum * *u + lr * g / (*s + epsilon).sqrt();
+                        *w -= *u;
                     }
                 }
-            }
+                [s] => {
+                    for ((w, s), &g) in w.iter_mut().zip(s.iter_mut()).zip(g) {
+                        *s = rho * *s + (1.0 - rho) * g * g;
+                        *w -= lr * g / (*s + epsilon).sqrt();
+                    }
+                }
+                _ => {}
+            },
         }
     }
 }
@@ -347,6 +380,9 @@ impl Common {
         Common { learning_rate, schedule: Schedule::Constant, clipnorm: None }
     }
 }
+
+/// A piece of one parameter tensor's update: weights, gradient, and the same range of each state vector.
+type Chunk<'a> = (&'a mut [f32], &'a [f32], Vec<&'a mut [f32]>);
 
 fn decay(w: &mut [f32], factor: f32) {
     if factor > 0.0 {
