@@ -2,7 +2,7 @@
 
 import os as _os
 
-from oximl import _oximl
+from oximl import _oximl, callbacks, layers, losses, metrics, models, optimizers, regularizers
 from oximl._oximl import __version__, num_threads, set_num_threads, version
 from oximl.errors import (
     CancelledError,
@@ -18,6 +18,13 @@ from oximl.errors import (
 
 __all__ = [
     "__version__",
+    "callbacks",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "optimizers",
+    "regularizers",
     "version",
     "set_num_threads",
     "num_threads",

@@ -117,7 +117,8 @@ pub trait Callback {
     fn on_train_end(&mut self, _model: &mut Sequential) {}
 }
 
-/// Stops when a monitored value has not improved for `patience` epochs; optionally restores the best weights.
+/// Stops once a monitored value has gone `patience` epochs without improving (Keras' rule); optionally
+/// restores the best weights.
 ///
 /// ```
 /// let es = oximl_core::nn::EarlyStopping::new("val_loss", 3).restore_best_weights(true);
@@ -202,7 +203,7 @@ impl Callback for EarlyStopping {
             return Control::Continue;
         }
         self.wait += 1;
-        if self.wait > self.patience {
+        if self.wait >= self.patience {
             self.stopped_epoch = Some(epoch);
             Control::Stop
         } else {

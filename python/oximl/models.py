@@ -1,0 +1,207 @@
+"""Models in Keras spelling: ``Sequential`` and ``load_model``.
+
+Arrays: C-contiguous float32 numpy arrays are passed to the Rust core without a copy; anything else (lists,
+float64, strided views, pandas frames) is converted once with ``np.ascontiguousarray(x, dtype=np.float32)``.
+Every heavy call releases the GIL, so Python threads can predict in parallel.
+"""
+
+import json
+import time
+
+import numpy as np
+
+from oximl import _oximl, callbacks as _callbacks, layers as _layers, losses as _losses, optimizers as _optimizers
+from oximl.errors import ShapeError
+
+__all__ = ["Sequential", "History", "load_model"]
+
+_METRICS = {"accuracy": "accuracy", "acc": "accuracy", "binary_accuracy": "accuracy",
+            "categorical_accuracy": "accuracy", "sparse_categorical_accuracy": "accuracy",
+            "mae": "mae", "mean_absolute_error": "mae", "mse": "mse", "mean_squared_error": "mse",
+            "precision": "precision", "recall": "recall", "f1": "f1", "f1_score": "f1"}
+
+
+def _matrix(a, name):
+    """A 2-D C-contiguous float32 array (zero-copy when it already is one); 1-D targets become a column."""
+    if a is None:
+        raise TypeError(f"{name} must be an array, got None")
+    arr = np.ascontiguousarray(a, dtype=np.float32)
+    if arr.ndim == 1 and name.startswith("y"):
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2:
+        raise ShapeError(f"shape mismatch: expected {name} as a 2-D array (samples x features), got shape {arr.shape}")
+    return arr
+
+
+class History:
+    """What ``fit`` returns: ``history.history`` maps each loss/metric name to its per-epoch values."""
+
+    def __init__(self, epochs, params):
+        self.epoch = list(range(len(epochs)))
+        self.history = {}
+        for logs in epochs:
+            for k, v in logs.items():
+                self.history.setdefault(k, []).append(v)
+        self.params = params
+
+    def __repr__(self):
+        return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
+
+
+class _Driver:
+    """Called by the core after each epoch: runs the Python callbacks and prints Keras-style progress."""
+
+    def __init__(self, model, callbacks, verbose, epochs):
+        self.model, self.callbacks, self.verbose, self.epochs = model, callbacks, verbose, epochs
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs, weights):
+        self.model._weights_during_fit = weights
+        if self.verbose:
+            took = time.perf_counter() - self.start
+            values = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+            print(f"Epoch {epoch + 1}/{self.epochs} - {took:.2f}s - {values}", flush=True)
+            self.start = time.perf_counter()
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, dict(logs))
+        return self.model.stop_training
+
+
+class Sequential:
+    """A stack of layers, trained and used as in Keras.
+
+    >>> from oximl.layers import Dense
+    >>> model = Sequential([Dense(8, activation="relu", input_dim=4), Dense(1)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    """
+
+    def __init__(self, layers=None, seed=0, name="sequential"):
+        self._core = None
+        self._layers = []
+        self._pending_input = None
+        self._weights_during_fit = None
+        self.seed, self.name = int(seed), name
+        self.stop_training = False
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer):
+        if isinstance(layer, _layers.Input):
+            if self._core is not None or self._pending_input is not None:
+                raise ValueError("Input must be the first layer")
+            self._pending_input = layer.input_dim
+            return
+        if not isinstance(layer, (_layers.Dense, _layers.Dropout)):
+            raise TypeError(f"oximl models take Dense and Dropout layers, got {type(layer).__name__}")
+        if self._core is None:
+            input_dim = layer.input_dim if layer.input_dim is not None else self._pending_input
+            if input_dim is None:
+                raise ValueError("the first layer needs input_dim= or input_shape= (or start with Input((n,)))")
+            self._core = _oximl.Sequential(input_dim, self.seed)
+        self._core.add(json.dumps(layer._config()))
+        self._layers.append(layer)
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def _built(self):
+        if self._core is None:
+            raise ValueError("the model has no layers yet")
+        return self._core
+
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+        if loss is None:
+            raise ValueError("compile needs a loss")
+        metrics = [] if metrics is None else list(metrics)
+        unknown = [m for m in metrics if not isinstance(m, str) or m.lower() not in _METRICS]
+        if unknown:
+            raise ValueError(f"unknown metrics {unknown}; expected names among {sorted(_METRICS)}")
+        config = {"optimizer": _optimizers.get(optimizer)._config(), "loss": _losses.get(loss)._config(),
+                  "metrics": [_METRICS[m.lower()] for m in metrics]}
+        self._built().compile(json.dumps(config))
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, seed=None, initial_epoch=0):
+        core = self._built()
+        x, y = _matrix(x, "x"), _matrix(y, "y")
+        val = None
+        if validation_data is not None:
+            if len(validation_data) != 2:
+                raise ValueError("validation_data must be (x_val, y_val)")
+            val = (_matrix(validation_data[0], "x_val"), _matrix(validation_data[1], "y_val"))
+        cbs = list(callbacks or [])
+        for cb in cbs:
+            if not isinstance(cb, _callbacks.Callback):
+                raise TypeError(f"callbacks must be oximl.callbacks.Callback instances, got {type(cb).__name__}")
+            cb.set_model(self)
+            cb.on_train_begin()
+        self.stop_training = False
+        epochs = int(epochs) - int(initial_epoch)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        driver = _Driver(self, cbs, verbose, epochs)
+        batch_size = 32 if batch_size is None else int(batch_size)
+        if batch_size < 0 or epochs < 0:
+            raise ValueError("batch_size and epochs must not be negative")
+        try:
+            per_epoch, _stopped = core.fit(x, y, epochs, batch_size, bool(shuffle),
+                                           int(self.seed if seed is None else seed), float(validation_split), val, driver)
+        finally:
+            self._weights_during_fit = None
+        for cb in cbs:
+            cb.on_train_end()
+        return History(per_epoch, {"epochs": epochs, "batch_size": batch_size, "verbose": verbose})
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False):
+        pairs = self._built().evaluate(_matrix(x, "x"), _matrix(y, "y"))
+        if return_dict:
+            return dict(pairs)
+        values = [v for _, v in pairs]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose=0):
+        return self._built().predict(_matrix(x, "x"))
+
+    def predict_proba(self, x):
+        return self._built().predict_proba(_matrix(x, "x"))
+
+    def __call__(self, x):
+        return self.predict(x)
+
+    def summary(self, print_fn=None):
+        (print_fn or print)(self._built().summary())
+
+    def get_weights(self):
+        if self._weights_during_fit is not None:  # inside a callback: the core model is busy training
+            return [w.copy() for w in self._weights_during_fit]
+        return self._built().get_weights()
+
+    def set_weights(self, weights):
+        self._built().set_weights([np.ascontiguousarray(w, dtype=np.float32) for w in weights])
+
+    def count_params(self):
+        return sum(w.size for w in self.get_weights())
+
+    def save(self, filepath):
+        self._built().save(str(filepath))
+
+    def __getstate__(self):
+        return {"bytes": None if self._core is None else self._core.to_bytes(), "seed": self.seed, "name": self.name}
+
+    def __setstate__(self, state):
+        self.__init__(seed=state["seed"], name=state["name"])
+        if state["bytes"] is not None:
+            self._adopt(_oximl.Sequential.from_bytes(state["bytes"]))
+
+    def _adopt(self, core):
+        self._core = core
+        self._layers = [_layers._from_config(c) for c in json.loads(core.layers_json)]
+        if self._layers:
+            self._layers[0].input_dim = core.input_dim
+
+
+def load_model(filepath):
+    """Loads a model saved by ``Sequential.save`` (from Python, Rust or C)."""
+    model = Sequential()
+    model._adopt(_oximl.Sequential.load(str(filepath)))
+    return model
