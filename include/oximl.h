@@ -39,6 +39,27 @@ typedef enum {
   OXIML_STATUS_INTERNAL = 255,
 } oximl_status;
 
+// An opaque dense network. Thread-safety: concurrent `predict`/`evaluate`/`save` on one handle are safe;
+// `add`, `compile`, `fit` and `free` need exclusive access.
+typedef struct oximl_sequential oximl_sequential;
+
+// One epoch's values, passed to a training callback: `names[i]` = `values[i]` for `i < count`
+// (`loss`, metrics, then `val_` ones). Valid only during the call.
+typedef struct {
+  // The epoch, from 0.
+  size_t epoch;
+  // How many values.
+  size_t count;
+  // NUL-terminated names.
+  const char *const *names;
+  // The values.
+  const double *values;
+} oximl_epoch_log;
+
+// Called after each epoch with the caller's `user` pointer; returning non-zero stops training (`fit` then
+// returns `OXIML_STATUS_OK` with the epochs done so far).
+typedef int (*oximl_epoch_callback)(void *user, const oximl_epoch_log *log);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -72,6 +93,125 @@ oximl_status oximl_set_num_threads(size_t threads);
 // size_t n = oximl_num_threads();
 // ```
 size_t oximl_num_threads(void);
+
+// Creates an empty model for inputs of `input_dim` features, its initial weights drawn with `seed`.
+//
+// ```c
+// oximl_sequential *model = NULL;
+// oximl_sequential_new(64, 42, &model);
+// ```
+oximl_status oximl_sequential_new(size_t input_dim, uint64_t seed, oximl_sequential **out);
+
+// Appends a layer given as JSON: `{"type": "dense", "units": 64, "activation": {"name": "relu"}}` (optional:
+// `use_bias`, `kernel_initializer` ("glorot_uniform", "he_normal", ...), `kernel_regularizer` and
+// `bias_regularizer` as `{"l1": .., "l2": ..}`) or `{"type": "dropout", "rate": 0.2}`.
+//
+// ```c
+// oximl_sequential_add(model, "{\"type\": \"dense\", \"units\": 10, \"activation\": {\"name\": \"softmax\"}}");
+// ```
+oximl_status oximl_sequential_add(oximl_sequential *model,
+                                  const char *layer_json);
+
+// Fixes optimizer, loss and metrics from JSON: `{"optimizer": {"name": "adam", "learning_rate": 0.001},
+// "loss": {"name": "sparse_categorical_crossentropy"}, "metrics": ["accuracy"]}`.
+//
+// ```c
+// oximl_sequential_compile(model, "{\"optimizer\": {\"name\": \"sgd\", \"learning_rate\": 0.1}, \"loss\": {\"name\": \"mean_squared_error\"}, \"metrics\": []}");
+// ```
+oximl_status oximl_sequential_compile(oximl_sequential *model,
+                                      const char *config_json);
+
+// Trains on `x` (`rows × cols`) and targets `y` (`rows × y_cols`: one column of labels for sparse losses).
+// `options_json` may be NULL or e.g. `{"epochs": 20, "batch_size": 32, "shuffle": true, "seed": 0,
+// "validation_split": 0.1}`; `callback` may be NULL. On a non-finite loss the status is
+// `OXIML_STATUS_NON_FINITE` and the model keeps its last finite weights.
+//
+// ```c
+// oximl_sequential_fit(model, x, 150, 4, y, 1, "{\"epochs\": 50}", NULL, NULL);
+// ```
+oximl_status oximl_sequential_fit(oximl_sequential *model,
+                                  const float *x,
+                                  size_t rows,
+                                  size_t cols,
+                                  const float *y,
+                                  size_t y_cols,
+                                  const char *options_json,
+                                  oximl_epoch_callback callback,
+                                  void *user);
+
+// Writes the model's outputs for `x` (`rows × cols`) into `out`, which holds `capacity` floats and needs
+// `rows × oximl_sequential_output_dim(model)`.
+//
+// ```c
+// float out[10];
+// oximl_sequential_predict(model, x, 1, 64, out, 10);
+// ```
+oximl_status oximl_sequential_predict(const oximl_sequential *model,
+                                      const float *x,
+                                      size_t rows,
+                                      size_t cols,
+                                      float *out,
+                                      size_t capacity);
+
+// Evaluates on `(x, y)`: writes the loss then each compiled metric (in compile order) into `out` (`capacity`
+// doubles; 1 + number of metrics are needed) and their count into `written`.
+//
+// ```c
+// double values[4]; size_t n = 0;
+// oximl_sequential_evaluate(model, x, rows, cols, y, 1, values, 4, &n);
+// ```
+oximl_status oximl_sequential_evaluate(const oximl_sequential *model,
+                                       const float *x,
+                                       size_t rows,
+                                       size_t cols,
+                                       const float *y,
+                                       size_t y_cols,
+                                       double *out,
+                                       size_t capacity,
+                                       size_t *written);
+
+// The number of outputs per sample.
+//
+// ```c
+// size_t k = 0; oximl_sequential_output_dim(model, &k);
+// ```
+oximl_status oximl_sequential_output_dim(const oximl_sequential *model, size_t *out);
+
+// A Keras-style summary of the layers; free it with `oximl_string_free`.
+//
+// ```c
+// char *s = NULL; oximl_sequential_summary(model, &s); puts(s); oximl_string_free(s);
+// ```
+oximl_status oximl_sequential_summary(const oximl_sequential *model, char **out);
+
+// Saves the model (weights, configuration, optimizer state) to `path` in the oximl format.
+//
+// ```c
+// oximl_sequential_save(model, "model.oximl");
+// ```
+oximl_status oximl_sequential_save(const oximl_sequential *model, const char *path);
+
+// Loads a model saved from Rust, C or Python; free it with `oximl_sequential_free`.
+//
+// ```c
+// oximl_sequential *model = NULL;
+// if (oximl_sequential_load("model.oximl", &model) != OXIML_STATUS_OK) puts(oximl_last_error());
+// ```
+oximl_status oximl_sequential_load(const char *path, oximl_sequential **out);
+
+// Releases a model; NULL is a no-op.
+//
+// ```c
+// oximl_sequential_free(model);
+// ```
+void oximl_sequential_free(oximl_sequential *model);
+
+// Releases a string returned by the library; NULL is a no-op.
+//
+// ```c
+// oximl_string_free(s);
+// ```
+void oximl_string_free(char *s);
 
 #ifdef __cplusplus
 }  // extern "C"

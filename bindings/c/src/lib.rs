@@ -8,6 +8,10 @@
 //! - handles are opaque, created by `oximl_*_new`/`_load` and released by `oximl_*_free` (NULL is a no-op).
 #![allow(non_camel_case_types)]
 
+mod sequential;
+
+pub use sequential::*;
+
 use oximl_core::Error;
 use std::cell::RefCell;
 use std::ffi::{CString, c_char};

@@ -15,20 +15,35 @@ use serde::{Deserialize, Serialize};
 /// let d = Dense::new(64).activation(Activation::Relu).kernel_initializer(Initializer::HeNormal);
 /// assert_eq!((d.units, d.use_bias), (64, true));
 /// ```
+///
+/// As JSON only `units` is required: `{"type": "dense", "units": 64, "activation": {"name": "relu"}}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Dense {
     /// Output width.
     pub units: usize,
     /// Applied after the bias (`Linear` by default, as in Keras).
+    #[serde(default = "linear")]
     pub activation: Activation,
     /// Whether the layer has a bias vector.
+    #[serde(default = "yes")]
     pub use_bias: bool,
     /// How `W` starts (`b` starts at zero).
+    #[serde(default)]
     pub kernel_initializer: Initializer,
     /// Penalty on `W`.
+    #[serde(default)]
     pub kernel_regularizer: Option<Regularizer>,
     /// Penalty on `b`.
+    #[serde(default)]
     pub bias_regularizer: Option<Regularizer>,
+}
+
+fn linear() -> Activation {
+    Activation::Linear
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Dense {

@@ -28,24 +28,32 @@ pub enum Loss {
     MeanAbsoluteError,
     /// Quadratic within `delta` of the target, linear beyond: `½e²` if |e| ≤ δ, else `δ(|e| − ½δ)`; mean.
     Huber {
-        /// The switch point δ > 0.
+        /// The switch point δ > 0 (1 if left out of a JSON configuration).
+        #[serde(default = "one")]
         delta: f32,
     },
     /// `−mean[y·ln p + (1−y)·ln(1−p)]` over outputs and samples; targets in [0, 1].
     BinaryCrossentropy {
         /// The outputs are logits (a linear last layer) rather than sigmoid probabilities.
+        #[serde(default)]
         from_logits: bool,
     },
     /// `−mean over samples of Σₖ yₖ·ln pₖ`; targets one-hot (or probability) rows.
     CategoricalCrossentropy {
         /// The outputs are logits (a linear last layer) rather than softmax probabilities.
+        #[serde(default)]
         from_logits: bool,
     },
     /// As categorical cross-entropy, with integer class labels (one column) as targets.
     SparseCategoricalCrossentropy {
         /// The outputs are logits (a linear last layer) rather than softmax probabilities.
+        #[serde(default)]
         from_logits: bool,
     },
+}
+
+fn one() -> f32 {
+    1.0
 }
 
 impl Loss {

@@ -26,7 +26,24 @@ pub struct Common {
     pub clipnorm: Option<f32>,
 }
 
-/// An optimizer and its hyper-parameters.
+/// Keras' defaults for the fields a JSON configuration may leave out.
+mod defaults {
+    pub fn beta_1() -> f32 {
+        0.9
+    }
+    pub fn beta_2() -> f32 {
+        0.999
+    }
+    pub fn epsilon() -> f32 {
+        1e-7
+    }
+    pub fn rho() -> f32 {
+        0.9
+    }
+}
+
+/// An optimizer and its hyper-parameters. As JSON (C and Python configure it so), only `name` and
+/// `learning_rate` are required: `{"name": "adam", "learning_rate": 0.001, "amsgrad": true}`.
 ///
 /// ```
 /// use oximl_core::optim::Optimizer;
@@ -34,6 +51,8 @@ pub struct Common {
 /// assert!(sgd.check().is_ok());
 /// assert!(Optimizer::adam(-1.0).check().is_err());
 /// assert_eq!(Optimizer::from_name("adam").unwrap(), Optimizer::adam(1e-3));
+/// let json: Optimizer = serde_json::from_str(r#"{"name": "adam", "learning_rate": 0.001}"#).unwrap();
+/// assert_eq!(json, Optimizer::adam(1e-3));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
@@ -44,10 +63,13 @@ pub enum Optimizer {
         #[serde(flatten)]
         common: Common,
         /// μ in [0, 1).
+        #[serde(default)]
         momentum: f32,
         /// Nesterov momentum.
+        #[serde(default)]
         nesterov: bool,
         /// Decoupled weight decay λ ≥ 0.
+        #[serde(default)]
         weight_decay: f32,
     },
     /// Adam (AdamW when `weight_decay > 0`): `m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
@@ -57,14 +79,19 @@ pub enum Optimizer {
         #[serde(flatten)]
         common: Common,
         /// β₁ in [0, 1).
+        #[serde(default = "defaults::beta_1")]
         beta_1: f32,
         /// β₂ in [0, 1).
+        #[serde(default = "defaults::beta_2")]
         beta_2: f32,
         /// ε > 0.
+        #[serde(default = "defaults::epsilon")]
         epsilon: f32,
         /// Use the running maximum of `v`.
+        #[serde(default)]
         amsgrad: bool,
         /// Decoupled weight decay λ ≥ 0 (AdamW).
+        #[serde(default)]
         weight_decay: f32,
     },
     /// RMSprop: `s ← ρs + (1−ρ)g²; Δ = lr·g/√(s + ε)`; with momentum `u ← μu + Δ; w ← w − u`, else `w ← w − Δ`.
@@ -74,10 +101,13 @@ pub enum Optimizer {
         #[serde(flatten)]
         common: Common,
         /// ρ in [0, 1).
+        #[serde(default = "defaults::rho")]
         rho: f32,
         /// μ in [0, 1).
+        #[serde(default)]
         momentum: f32,
         /// ε > 0.
+        #[serde(default = "defaults::epsilon")]
         epsilon: f32,
     },
 }

@@ -1,0 +1,375 @@
+//! `oximl_sequential`: dense networks from C. Configuration travels as JSON (the same schema as the Rust
+//! serde types and the Python wrappers), arrays as row-major `float` buffers with their dimensions.
+
+use crate::{guard, oximl_status};
+use ndarray::{ArrayView2, ArrayViewMut2};
+use oximl_core::nn::{Callback, Compiled, Control, FitOptions, Layer, Logs, Sequential};
+use oximl_core::{Error, Result};
+use serde::Deserialize;
+use std::ffi::{CStr, CString, c_char, c_int, c_void};
+
+/// An opaque dense network. Thread-safety: concurrent `predict`/`evaluate`/`save` on one handle are safe;
+/// `add`, `compile`, `fit` and `free` need exclusive access.
+pub struct oximl_sequential {
+    model: Sequential,
+}
+
+/// One epoch's values, passed to a training callback: `names[i]` = `values[i]` for `i < count`
+/// (`loss`, metrics, then `val_` ones). Valid only during the call.
+#[repr(C)]
+pub struct oximl_epoch_log {
+    /// The epoch, from 0.
+    pub epoch: usize,
+    /// How many values.
+    pub count: usize,
+    /// NUL-terminated names.
+    pub names: *const *const c_char,
+    /// The values.
+    pub values: *const f64,
+}
+
+/// Called after each epoch with the caller's `user` pointer; returning non-zero stops training (`fit` then
+/// returns `OXIML_STATUS_OK` with the epochs done so far).
+pub type oximl_epoch_callback = Option<unsafe extern "C" fn(user: *mut c_void, log: *const oximl_epoch_log) -> c_int>;
+
+pub(crate) fn text<'a>(name: &str, s: *const c_char) -> Result<&'a str> {
+    if s.is_null() {
+        return Err(Error::invalid(name, "NULL string"));
+    }
+    // SAFETY: the caller passes a NUL-terminated string that outlives the call.
+    unsafe { CStr::from_ptr(s) }.to_str().map_err(|e| Error::invalid(name, format!("not UTF-8: {e}")))
+}
+
+pub(crate) fn json<T: for<'de> Deserialize<'de>>(name: &str, s: *const c_char) -> Result<T> {
+    serde_json::from_str(text(name, s)?).map_err(|e| Error::invalid(name, format!("invalid JSON: {e}")))
+}
+
+/// A row-major `rows × cols` matrix over caller memory.
+pub(crate) fn matrix<'a>(name: &str, data: *const f32, rows: usize, cols: usize) -> Result<ArrayView2<'a, f32>> {
+    let len = rows.checked_mul(cols).ok_or_else(|| Error::invalid(name, "rows × cols overflows"))?;
+    if data.is_null() {
+        return Err(Error::invalid(name, "NULL array"));
+    }
+    // SAFETY: the caller guarantees `rows * cols` readable floats at `data` for the duration of the call.
+    let slice = unsafe { std::slice::from_raw_parts(data, len) };
+    ArrayView2::from_shape((rows, cols), slice).map_err(|e| Error::invalid(name, e.to_string()))
+}
+
+/// A row-major output buffer of `rows × cols` floats inside one of `capacity` floats.
+pub(crate) fn output<'a>(
+    name: &str,
+    out: *mut f32,
+    capacity: usize,
+    rows: usize,
+    cols: usize,
+) -> Result<ArrayViewMut2<'a, f32>> {
+    let len = rows.checked_mul(cols).ok_or_else(|| Error::invalid(name, "rows × cols overflows"))?;
+    if out.is_null() {
+        return Err(Error::invalid(name, "NULL output buffer"));
+    }
+    if capacity < len {
+        return Err(Error::invalid(name, format!("the buffer holds {capacity} floats, {len} are needed")));
+    }
+    // SAFETY: the caller guarantees `capacity` writable floats at `out`, not aliased during the call.
+    let slice = unsafe { std::slice::from_raw_parts_mut(out, len) };
+    ArrayViewMut2::from_shape((rows, cols), slice).map_err(|e| Error::invalid(name, e.to_string()))
+}
+
+pub(crate) fn handle<'a, T>(name: &str, p: *const T) -> Result<&'a T> {
+    // SAFETY: a non-NULL handle was created by this library and not freed (the caller's contract).
+    unsafe { p.as_ref() }.ok_or_else(|| Error::invalid(name, "NULL handle"))
+}
+
+pub(crate) fn handle_mut<'a, T>(name: &str, p: *mut T) -> Result<&'a mut T> {
+    // SAFETY: as `handle`, with exclusive access.
+    unsafe { p.as_mut() }.ok_or_else(|| Error::invalid(name, "NULL handle"))
+}
+
+/// The caller's output slot, checked before anything is computed for it (so that nothing leaks).
+pub(crate) fn out_slot<'a, T>(name: &str, out: *mut T) -> Result<&'a mut std::mem::MaybeUninit<T>> {
+    // SAFETY: non-NULL and, by the caller's contract, writable; it may be uninitialized.
+    unsafe { out.cast::<std::mem::MaybeUninit<T>>().as_mut() }
+        .ok_or_else(|| Error::invalid(name, "NULL output pointer"))
+}
+
+fn write_out<T>(name: &str, out: *mut T, value: T) -> Result<()> {
+    out_slot(name, out)?.write(value);
+    Ok(())
+}
+
+/// Creates an empty model for inputs of `input_dim` features, its initial weights drawn with `seed`.
+///
+/// ```c
+/// oximl_sequential *model = NULL;
+/// oximl_sequential_new(64, 42, &model);
+/// ```
+#[unsafe(no_mangle)]
+pub extern "C" fn oximl_sequential_new(input_dim: usize, seed: u64, out: *mut *mut oximl_sequential) -> oximl_status {
+    guard(|| {
+        let slot = out_slot("out", out)?;
+        if input_dim == 0 {
+            return Err(Error::invalid("input_dim", "a model needs at least one input feature"));
+        }
+        slot.write(Box::into_raw(Box::new(oximl_sequential { model: Sequential::with_seed(input_dim, seed) })));
+        Ok(())
+    })
+}
+
+/// Appends a layer given as JSON: `{"type": "dense", "units": 64, "activation": {"name": "relu"}}` (optional:
+/// `use_bias`, `kernel_initializer` ("glorot_uniform", "he_normal", ...), `kernel_regularizer` and
+/// `bias_regularizer` as `{"l1": .., "l2": ..}`) or `{"type": "dropout", "rate": 0.2}`.
+///
+/// ```c
+/// oximl_sequential_add(model, "{\"type\": \"dense\", \"units\": 10, \"activation\": {\"name\": \"softmax\"}}");
+/// ```
+#[unsafe(no_mangle)]
+pub extern "C" fn oximl_sequential_add(model: *mut oximl_sequential, layer_json: *const c_char) -> oximl_status {
+    guard(|| {
+        let m = handle_mut("model", model)?;
+        let layer: Layer = json("layer_json", layer_json)?;
+        m.model.add(layer).map(|_| ())
+    })
+}
+
+/// Fixes optimizer, loss and metrics from JSON: `{"optimizer": {"name": "adam", "learning_rate": 0.001},
+/// "loss": {"name": "sparse_categorical_crossentropy"}, "metrics": ["accuracy"]}`.
+///
+/// ```c
+/// oximl_sequential_compile(model, "{\"optimizer\": {\"name\": \"sgd\", \"learning_rate\": 0.1}, \"loss\": {\"name\": \"mean_squared_error\"}, \"metrics\": []}");
+/// ```
+#[unsafe(no_mangle)]
+pub extern "C" fn oximl_sequential_compile(model: *mut oximl_sequential, config_json: *const c_char) -> oximl_status {
+    guard(|| {
+        let m = handle_mut("model", model)?;
+        let c: Compiled = json("config_json", config_json)?;
+        m.model.compile(c.optimizer, c.loss, &c.metrics)
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Options {
+    #[serde(default = "one")]
+    epochs: usize,
+    #[serde(default = "thirty_two")]
+    batch_size: usize,
+    #[serde(default = "yes")]
+    shuffle: bool,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default)]
+    validation_split: f64,
+}
+
+fn one() -> usize {
+    1
+}
+fn thirty_two() -> usize {
+    32
+}
+fn yes() -> bool {
+    true
+}
+
+struct CCallback {
+    callback: unsafe extern "C" fn(*mut c_void, *const oximl_epoch_log) -> c_int,
+    user: *mut c_void,
+}
+
+impl Callback for CCallback {
+    fn on_epoch_end(&mut self, epoch: usize, logs: &Logs, _model: &Sequential) -> Control {
+        let names: Vec<CString> = logs.0.iter().map(|(n, _)| CString::new(n.as_str()).unwrap_or_default()).collect();
+        let name_ptrs: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
+        let values: Vec<f64> = logs.0.iter().map(|&(_, v)| v).collect();
+        let log = oximl_epoch_log { epoch, count: values.len(), names: name_ptrs.as_ptr(), values: values.as_ptr() };
+        // SAFETY: the caller's function pointer and user data, called as documented; `log` lives for the call.
+        let stop = unsafe { (self.callback)(self.user, &log) };
+        if stop != 0 { Control::Stop } else { Control::Continue }
+    }
+}
+
+/// Trains on `x` (`rows × cols`) and targets `y` (`rows × y_cols`: one column of labels for sparse losses).
+/// `options_json` may be NULL or e.g. `{"epochs": 20, "batch_size": 32, "shuffle": true, "seed": 0,
+/// "validation_split": 0.1}`; `callback` may be NULL. On a non-finite loss the status is
+/// `OXIML_STATUS_NON_FINITE` and the model keeps its last finite weights.
+///
+/// ```c
+/// oximl_sequential_fit(model, x, 150, 4, y, 1, "{\"epochs\": 50}", NULL, NULL);
+/// ```
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn oximl_sequential_fit(
+    model: *mut oximl_sequential,
+    x: *const f32,
+    rows: usize,
+    cols: usize,
+    y: *const f32,
+    y_cols: usize,
+    options_json: *const c_char,
+    callback: oximl_epoch_callback,
+    user: *mut c_void,
+) -> oximl_status {
+    guard(|| {
+        let m = handle_mut("model", model)?;
+        let (x, y) = (matrix("x", x, rows, cols)?, matrix("y", y, rows, y_cols)?);
+        let o: Options = if options_json.is_null() {
+            json("options_json", c"{}".as_ptr())?
+        } else {
+            json("options_json", options_json)?
+        };
+        let callbacks: Vec<Box<dyn Callback>> = match callback {
+            Some(callback) => vec![Box::new(CCallback { callback, user })],
+            None => Vec::new(),
+        };
+        let options = FitOptions {
+            epochs: o.epochs,
+            batch_size: o.batch_size,
+            shuffle: o.shuffle,
+            seed: o.seed,
+            validation_split: o.validation_split,
+            callbacks,
+            ..Default::default()
+        };
+        m.model.fit(x, y, options).map(|_| ())
+    })
+}
+
+/// Writes the model's outputs for `x` (`rows × cols`) into `out`, which holds `capacity` floats and needs
+/// `rows × oximl_sequential_output_dim(model)`.
+///
+/// ```c
+/// float out[10];
+/// oximl_sequential_predict(model, x, 1, 64, out, 10);
+/// ```
+#[unsafe(no_mangle)]
+pub extern "C" fn oximl_sequential_predict(
+    model: *const oximl_sequential,
+    x: *const f32,
+    rows: usize,
+    cols: usize,
+    out: *mut f32,
+    capacity: usize,
+) -> oximl_status {
+    guard(|| {
+        let m = handle("model", model)?;
+        let mut dst = output("out", out, capacity, rows, m.model.output_dim())?;
+        dst.assign(&m.model.predict(matrix("x", x, rows, cols)?)?);
+        Ok(())
+    })
+}
+
+/// Evaluates on `(x, y)`: writes the loss then each compiled metric (in compile order) into `out` (`capacity`
+/// doubles; 1 + number of metrics are needed) and their count into `written`.
+///
+/// ```c
+/// double values[4]; size_t n = 0;
+/// oximl_sequential_evaluate(model, x, rows, cols, y, 1, values, 4, &n);
+/// ```
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn oximl_sequential_evaluate(
+    model: *const oximl_sequential,
+    x: *const f32,
+    rows: usize,
+    cols: usize,
+    y: *const f32,
+    y_cols: usize,
+    out: *mut f64,
+    capacity: usize,
+    written: *mut usize,
+) -> oximl_status {
+    guard(|| {
+        let m = handle("model", model)?;
+        let logs = m.model.evaluate(matrix("x", x, rows, cols)?, matrix("y", y, rows, y_cols)?)?;
+        if out.is_null() || capacity < logs.0.len() {
+            write_out("written", written, logs.0.len())?;
+            return Err(Error::invalid(
+                "out",
+                format!("the buffer holds {capacity} values, {} are needed", logs.0.len()),
+            ));
+        }
+        for (i, (_, v)) in logs.0.iter().enumerate() {
+            // SAFETY: `i < capacity` writable doubles (checked above).
+            unsafe { out.add(i).write(*v) };
+        }
+        write_out("written", written, logs.0.len())
+    })
+}
+
+/// The number of outputs per sample.
+///
+/// ```c
+/// size_t k = 0; oximl_sequential_output_dim(model, &k);
+/// ```
+#[unsafe(no_mangle)]
+pub extern "C" fn oximl_sequential_output_dim(model: *const oximl_sequential, out: *mut usize) -> oximl_status {
+    guard(|| write_out("out", out, handle("model", model)?.model.output_dim()))
+}
+
+/// A Keras-style summary of the layers; free it with `oximl_string_free`.
+///
+/// ```c
+/// char *s = NULL; oximl_sequential_summary(model, &s); puts(s); oximl_string_free(s);
+/// ```
+#[unsafe(no_mangle)]
+pub extern "C" fn oximl_sequential_summary(model: *const oximl_sequential, out: *mut *mut c_char) -> oximl_status {
+    guard(|| {
+        let slot = out_slot("out", out)?;
+        let s = CString::new(handle("model", model)?.model.summary())
+            .map_err(|e| Error::invalid("summary", e.to_string()))?;
+        slot.write(s.into_raw());
+        Ok(())
+    })
+}
+
+/// Saves the model (weights, configuration, optimizer state) to `path` in the oximl format.
+///
+/// ```c
+/// oximl_sequential_save(model, "model.oximl");
+/// ```
+#[unsafe(no_mangle)]
+pub extern "C" fn oximl_sequential_save(model: *const oximl_sequential, path: *const c_char) -> oximl_status {
+    guard(|| handle("model", model)?.model.save(text("path", path)?))
+}
+
+/// Loads a model saved from Rust, C or Python; free it with `oximl_sequential_free`.
+///
+/// ```c
+/// oximl_sequential *model = NULL;
+/// if (oximl_sequential_load("model.oximl", &model) != OXIML_STATUS_OK) puts(oximl_last_error());
+/// ```
+#[unsafe(no_mangle)]
+pub extern "C" fn oximl_sequential_load(path: *const c_char, out: *mut *mut oximl_sequential) -> oximl_status {
+    guard(|| {
+        let slot = out_slot("out", out)?;
+        let model = Sequential::load(text("path", path)?)?;
+        slot.write(Box::into_raw(Box::new(oximl_sequential { model })));
+        Ok(())
+    })
+}
+
+/// Releases a model; NULL is a no-op.
+///
+/// ```c
+/// oximl_sequential_free(model);
+/// ```
+#[unsafe(no_mangle)]
+pub extern "C" fn oximl_sequential_free(model: *mut oximl_sequential) {
+    if !model.is_null() {
+        // SAFETY: created by `Box::into_raw` in this library and, by contract, freed once.
+        let _ = std::panic::catch_unwind(|| drop(unsafe { Box::from_raw(model) }));
+    }
+}
+
+/// Releases a string returned by the library; NULL is a no-op.
+///
+/// ```c
+/// oximl_string_free(s);
+/// ```
+#[unsafe(no_mangle)]
+pub extern "C" fn oximl_string_free(s: *mut c_char) {
+    if !s.is_null() {
+        // SAFETY: created by `CString::into_raw` in this library and, by contract, freed once.
+        drop(unsafe { CString::from_raw(s) });
+    }
+}
