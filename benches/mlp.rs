@@ -34,16 +34,19 @@ fn mlp(input: usize, hidden: &[usize], classes: usize) -> Sequential {
 fn training(c: &mut Criterion) {
     let mut g = c.benchmark_group("fit_epoch");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
-    for (name, rows, input, hidden, batch) in
-        [("digits_64-128-64-10_b32", 1797, 64, vec![128, 64], 32), ("synthetic_256-512-256-10_b256", 10_000, 256, vec![512, 256], 256)]
-    {
+    for (name, rows, input, hidden, batch) in [
+        ("digits_64-128-64-10_b32", 1797, 64, vec![128, 64], 32),
+        ("synthetic_256-512-256-10_b256", 10_000, 256, vec![512, 256], 256),
+    ] {
         let (x, y) = data(rows, input, 10);
         g.throughput(Throughput::Elements(rows as u64));
         for threads in [1, 2] {
             oximl::set_num_threads(threads).expect("threads");
             let mut model = mlp(input, &hidden, 10);
             g.bench_function(format!("{name}/{threads}t"), |b| {
-                b.iter(|| model.fit(x.view(), y.view(), FitOptions { epochs: 1, batch_size: batch, ..Default::default() }))
+                b.iter(|| {
+                    model.fit(x.view(), y.view(), FitOptions { epochs: 1, batch_size: batch, ..Default::default() })
+                })
             });
         }
     }

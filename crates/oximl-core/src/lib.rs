@@ -5,6 +5,7 @@
 //! assert_eq!(oximl_core::num_threads(), 2);
 //! ```
 
+pub mod data;
 pub mod embed;
 pub mod error;
 pub mod io;

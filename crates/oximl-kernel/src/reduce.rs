@@ -347,3 +347,140 @@ pub(crate) fn softmax_rows_backward_at<T: Float>(level: CpuLevel, y: ArrayView2<
         Zip::from(g.rows_mut()).and(y.rows()).for_each(one);
     }
 }
+
+/// Sums of gathered rows, segment by segment (as numpy's `np.add.reduceat(x[rows], offsets)`, optionally
+/// weighted): `out[i, :] = Σₖ cₖ·x[rows[k], :]` over `k ∈ offsets[i]..offsets[i + 1]`, with `cₖ = weights[k]`
+/// (or 1 without weights). An empty segment gives a zero row.
+///
+/// Each output row starts at zero and the rows are added one after another in the order given (`o = o + x`, or
+/// `o = c·x + o` as [`axpy`](crate::axpy)), so the result is bit-identical at every CPU level and equal to
+/// summing the rows with `axpy` in order. The rows of the next segments are prefetched while a segment is summed,
+/// which keeps a gather of random rows from a large table close to memory speed. It runs on the calling thread:
+/// split large batches over the pool (by output rows) at the call site.
+///
+/// Errors: [`KernelError::Shape`](crate::KernelError::Shape) if `out` has not `x.ncols()` columns, `offsets` is
+/// not `out.nrows() + 1` long, or `weights` not `rows.len()`; [`KernelError::InvalidArgument`](crate::KernelError::InvalidArgument)
+/// if `offsets` decreases or passes `rows.len()`, or a row index is out of `x`.
+///
+/// ```
+/// use ndarray::{array, Array2};
+/// let x = array![[1.0f32, 0.0], [0.0, 1.0], [2.0, 2.0]];
+/// let mut out = Array2::zeros((3, 2));
+/// // Segment 0 = rows 0, 2, 2; segment 1 is empty; segment 2 = row 1.
+/// oximl_kernel::reduce::segment_sum_rows(x.view(), &[0, 2, 2, 1], None, &[0, 3, 3, 4], out.view_mut()).unwrap();
+/// assert_eq!(out, array![[5.0, 4.0], [0.0, 0.0], [0.0, 1.0]]);
+/// let w = [0.5f32, 1.0];
+/// oximl_kernel::reduce::segment_sum_rows(x.view(), &[0, 1], Some(&w[..]), &[0, 2], out.slice_mut(ndarray::s![..1, ..]))
+///     .unwrap();
+/// assert_eq!(out.row(0), array![0.5, 1.0]);
+/// ```
+pub fn segment_sum_rows<T: Float>(
+    x: ArrayView2<'_, T>,
+    rows: &[usize],
+    weights: Option<&[T]>,
+    offsets: &[usize],
+    out: ArrayViewMut2<'_, T>,
+) -> Result<()> {
+    segment_sum_rows_at(CpuLevel::current(), x, rows, weights, offsets, out)
+}
+
+/// [`segment_sum_rows`] compiled for a given CPU level.
+///
+/// ```
+/// use ndarray::{array, Array2};
+/// use oximl_kernel::{CpuLevel, reduce::segment_sum_rows_at};
+/// let mut out = Array2::zeros((1, 1));
+/// segment_sum_rows_at(CpuLevel::Scalar, array![[2.0f32]].view(), &[0, 0], None, &[0, 2], out.view_mut()).unwrap();
+/// assert_eq!(out[[0, 0]], 4.0);
+/// ```
+pub fn segment_sum_rows_at<T: Float>(
+    level: CpuLevel,
+    x: ArrayView2<'_, T>,
+    rows: &[usize],
+    weights: Option<&[T]>,
+    offsets: &[usize],
+    mut out: ArrayViewMut2<'_, T>,
+) -> Result<()> {
+    let op = "segment_sum_rows";
+    check_shape(op, &[out.nrows(), x.ncols()], out.shape())?;
+    check_shape(op, &[out.nrows() + 1], &[offsets.len()])?;
+    if let Some(w) = weights {
+        check_shape(op, &[rows.len()], &[w.len()])?;
+    }
+    let invalid = |name, reason: String| crate::KernelError::InvalidArgument { name, reason };
+    if let Some(i) = offsets.windows(2).position(|w| w[1] < w[0]) {
+        return Err(invalid("offsets", format!("decrease at {}: {} then {}", i, offsets[i], offsets[i + 1])));
+    }
+    if let Some(&last) = offsets.last().filter(|&&l| l > rows.len()) {
+        return Err(invalid("offsets", format!("end at {last}, past the {} rows", rows.len())));
+    }
+    if let Some(&r) = rows.iter().find(|&&r| r >= x.nrows()) {
+        return Err(invalid("rows", format!("row {r} is out of a matrix of {} rows", x.nrows())));
+    }
+    let weight = |k: usize| weights.map_or(T::one(), |w| w[k]);
+    let n = x.ncols();
+    match (x.as_slice(), out.as_slice_mut()) {
+        (Some(xs), Some(os)) if n > 0 => dispatch(
+            level,
+            #[inline(always)]
+            || {
+                for (i, o) in os.chunks_exact_mut(n).enumerate() {
+                    o.fill(T::zero());
+                    for k in offsets[i]..offsets[i + 1] {
+                        if let Some(&ahead) = rows.get(k + PREFETCH_ROWS_AHEAD) {
+                            prefetch(&xs[ahead * n..(ahead + 1) * n]);
+                        }
+                        let row = &xs[rows[k] * n..(rows[k] + 1) * n];
+                        match weights {
+                            None => {
+                                for (o, &u) in o.iter_mut().zip(row) {
+                                    *o = *o + u;
+                                }
+                            }
+                            Some(w) => {
+                                let c = w[k];
+                                for (o, &u) in o.iter_mut().zip(row) {
+                                    *o = c * u + *o;
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+        ),
+        _ => {
+            for (i, mut o) in out.rows_mut().into_iter().enumerate() {
+                o.fill(T::zero());
+                for (k, &r) in rows.iter().enumerate().take(offsets[i + 1]).skip(offsets[i]) {
+                    let c = weight(k);
+                    match weights {
+                        None => Zip::from(&mut o).and(x.row(r)).for_each(|o, &u| *o = *o + u),
+                        Some(_) => Zip::from(&mut o).and(x.row(r)).for_each(|o, &u| *o = c * u + *o),
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How many rows ahead [`segment_sum_rows`] prefetches.
+const PREFETCH_ROWS_AHEAD: usize = 2;
+
+/// Asks the CPU to bring `s` into the cache (a hint: no effect on results, nothing on targets without it).
+#[inline(always)]
+fn prefetch<T>(s: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let step = (64 / size_of::<T>().max(1)).max(1);
+        let last = s.len().saturating_sub(1);
+        for i in (0..s.len()).step_by(step).chain((!s.is_empty()).then_some(last)) {
+            // SAFETY: a prefetch is a hint that never faults or changes memory, `s[i]` is in bounds, and SSE (which
+            // has the instruction) is part of the x86-64 baseline.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(s[i..].as_ptr().cast()) }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = s;
+}

@@ -218,3 +218,65 @@ fn maps() {
     oximl_kernel::axpy(1.0, a.t(), b.view_mut()).unwrap();
     assert_eq!(b, a.t().mapv(|v| v + 1.0));
 }
+
+#[test]
+fn segment_sum_rows_matches_axpy_in_order_at_every_level() {
+    use oximl_kernel::reduce::{segment_sum_rows, segment_sum_rows_at};
+    let mut r = rng(11);
+    for cols in [1, 7, 8, 9, 300] {
+        let x = uniform((50, cols), -3.0, 3.0, &mut r).mapv(|v| v as f32);
+        let rows: Vec<usize> = uniform(40, 0.0, 50.0, &mut r).iter().map(|&v| v as usize).collect();
+        let weights: Vec<f32> = uniform(40, -2.0, 2.0, &mut r).iter().map(|&v| v as f32).collect();
+        // Segments of lengths 0, 1, 2, 37 (and an empty one at the end).
+        let offsets = [0, 0, 1, 3, 40, 40];
+        for w in [None, Some(&weights[..])] {
+            // Reference: axpy row by row, in order, from zero.
+            let mut want = Array2::<f32>::zeros((5, cols));
+            for (i, mut o) in want.rows_mut().into_iter().enumerate() {
+                for k in offsets[i]..offsets[i + 1] {
+                    let c = w.map_or(1.0, |w| w[k]);
+                    oximl_kernel::axpy(c, x.row(rows[k]), o.view_mut()).unwrap();
+                }
+            }
+            for level in CpuLevel::available() {
+                let mut got = Array2::from_elem((5, cols), f32::NAN);
+                segment_sum_rows_at(level, x.view(), &rows, w, &offsets, got.view_mut()).unwrap();
+                assert_eq!(got.mapv(f32::to_bits), want.mapv(f32::to_bits), "cols {cols} at {level:?}");
+            }
+            // Strided table and output take the fallback path with the same per-element formula.
+            let xt = x.t().to_owned();
+            let mut got = Array2::from_elem((cols, 5), f32::NAN);
+            segment_sum_rows(xt.t(), &rows, w, &offsets, got.view_mut().reversed_axes()).unwrap();
+            assert_eq!(got.t().mapv(f32::to_bits), want.mapv(f32::to_bits), "strided, cols {cols}");
+            // And the sums agree with an f64 reference.
+            for (i, o) in want.rows().into_iter().enumerate() {
+                for j in 0..cols {
+                    let exact: f64 = (offsets[i]..offsets[i + 1])
+                        .map(|k| f64::from(w.map_or(1.0, |w| w[k]) * x[[rows[k], j]]))
+                        .sum();
+                    assert_abs_diff_eq!(f64::from(o[j]), exact, epsilon = 1e-4);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn segment_sum_rows_refuses_bad_arguments() {
+    use oximl_kernel::KernelError;
+    use oximl_kernel::reduce::segment_sum_rows;
+    let x = Array2::<f32>::ones((3, 2));
+    let mut out = Array2::<f32>::zeros((2, 2));
+    let shape = |e| matches!(e, Err(KernelError::Shape { .. }));
+    let invalid = |e| matches!(e, Err(KernelError::InvalidArgument { .. }));
+    assert!(shape(segment_sum_rows(x.view(), &[0], None, &[0, 1], out.view_mut())));
+    assert!(shape(segment_sum_rows(x.view(), &[0], None, &[0, 1, 1], Array2::zeros((2, 3)).view_mut())));
+    assert!(shape(segment_sum_rows(x.view(), &[0], Some(&[1.0, 2.0][..]), &[0, 1, 1], out.view_mut())));
+    assert!(invalid(segment_sum_rows(x.view(), &[0, 1], None, &[0, 2, 1], out.view_mut())));
+    assert!(invalid(segment_sum_rows(x.view(), &[0], None, &[0, 1, 2], out.view_mut())));
+    assert!(invalid(segment_sum_rows(x.view(), &[3], None, &[0, 1, 1], out.view_mut())));
+    assert!(segment_sum_rows(x.view(), &[], None, &[0, 0, 0], out.view_mut()).is_ok());
+    assert_eq!(out, Array2::zeros((2, 2)));
+    let mut none = Array2::<f32>::zeros((0, 2));
+    assert!(segment_sum_rows(x.view(), &[], None, &[0], none.view_mut()).is_ok());
+}

@@ -1,15 +1,16 @@
 //! Sentence vectors: `w = Σⱼ cⱼ·vⱼ / ‖Σⱼ cⱼ·vⱼ‖` over the known words `j` of a text, with weights `cⱼ = 1` unless
 //! [`WordWeights`] are given (SIF, TF-IDF, ...).
 //!
-//! Sums run in `f32` through the kernel's `axpy`, the norm through `norm_l2`; a sum whose `f32` norm would under-
-//! or overflow is normalized in `f64`. A text with no known word has no direction: [`Embedder::sentence_vector`]
+//! Sums run in `f32` through the kernel's `segment_sum_rows`, rows added in token order (the rows of a whole block
+//! of texts are looked up first, so the kernel can prefetch them), the norm through `norm_l2`; a sum whose `f32`
+//! norm would under- or overflow is normalized in `f64`. A text with no known word has no direction: [`Embedder::sentence_vector`]
 //! returns `None` and [`Embedder::embed_batch`] a zero row with `found = false` — never NaN. A sum that is exactly
 //! zero (e.g. only zero vectors) gives a zero vector.
 
 use super::tokenize::{TokenizeOptions, for_each_token};
 use super::vectors::{KeyedVectors, normalize};
 use crate::{Error, Result};
-use ndarray::{Array1, Array2, ArrayViewMut1, Axis};
+use ndarray::{Array1, Array2, ArrayViewMut1, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -182,6 +183,36 @@ pub struct Batch {
 /// Texts per parallel task in [`Embedder::embed_batch`].
 const TEXTS_PER_TASK: usize = 64;
 
+/// The table rows of a block of texts, gathered before they are summed: text `i` is segment
+/// `rows[offsets[i]..offsets[i + 1]]` (with `weights` alongside when the embedder has weights).
+#[derive(Debug)]
+struct Gather {
+    rows: Vec<usize>,
+    weights: Vec<f32>,
+    offsets: Vec<usize>,
+    found: Vec<bool>,
+}
+
+impl Default for Gather {
+    fn default() -> Self {
+        Gather { rows: Vec::new(), weights: Vec::new(), offsets: vec![0], found: Vec::new() }
+    }
+}
+
+impl Gather {
+    fn clear(&mut self) {
+        self.rows.clear();
+        self.weights.clear();
+        self.offsets.truncate(1);
+        self.found.clear();
+    }
+
+    fn end_segment(&mut self, found: bool) {
+        self.offsets.push(self.rows.len());
+        self.found.push(found);
+    }
+}
+
 impl<'a> Embedder<'a> {
     /// An embedder with the defaults: skip unknown words, no lowercase fallback, default tokenizer, no weights.
     ///
@@ -254,13 +285,15 @@ impl<'a> Embedder<'a> {
         Ok(self)
     }
 
-    /// Adds token `t` (position `pos`) into `acc`; returns whether it counts as found.
+    /// Records token `t` (position `pos`) of the current text in `g`; returns whether it counts as found.
     #[inline]
-    fn add(&self, t: &str, pos: usize, acc: &mut ArrayViewMut1<'_, f32>) -> Result<bool> {
+    fn gather(&self, t: &str, pos: usize, g: &mut Gather) -> Result<bool> {
         match self.kv.lookup(t, self.lowercase_fallback) {
             Some(i) => {
-                let c = self.weights.map_or(1.0, |w| w.0[i]);
-                oximl_kernel::axpy(c, self.kv.vectors().row(i), acc.view_mut())?;
+                g.rows.push(i);
+                if let Some(w) = self.weights {
+                    g.weights.push(w.0[i]);
+                }
                 Ok(true)
             }
             None => match self.oov {
@@ -273,13 +306,40 @@ impl<'a> Embedder<'a> {
         }
     }
 
-    fn finish(found: bool, mut out: ArrayViewMut1<'_, f32>) -> bool {
-        if found {
-            normalize(out.view_mut());
-        } else {
-            out.fill(0.0);
+    /// Records the words of `text` (split by the tokenizer) as the next segment of `g`.
+    fn gather_text(&self, text: &str, buf: &mut String, g: &mut Gather) -> Result<()> {
+        let mut found = false;
+        let mut pos = 0;
+        for_each_token(text, &self.tokenize, buf, |t| {
+            found |= self.gather(t, pos, g)?;
+            pos += 1;
+            Ok::<(), Error>(())
+        })?;
+        g.end_segment(found);
+        Ok(())
+    }
+
+    /// Records the caller's `tokens` as the next segment of `g`.
+    fn gather_tokens<S: AsRef<str>>(&self, tokens: &[S], g: &mut Gather) -> Result<()> {
+        let mut found = false;
+        for (pos, t) in tokens.iter().enumerate() {
+            found |= self.gather(t.as_ref(), pos, g)?;
         }
-        found
+        g.end_segment(found);
+        Ok(())
+    }
+
+    /// Sums the segments of `g` into the rows of `out` (one per segment) with the kernel and normalizes the rows
+    /// that have a vector; the others are zero.
+    fn sum_segments(&self, g: &Gather, mut out: ArrayViewMut2<'_, f32>) -> Result<()> {
+        let weights = self.weights.map(|_| &g.weights[..]);
+        oximl_kernel::reduce::segment_sum_rows(self.kv.vectors(), &g.rows, weights, &g.offsets, out.view_mut())?;
+        for (row, &found) in out.rows_mut().into_iter().zip(&g.found) {
+            if found {
+                normalize(row);
+            }
+        }
+        Ok(())
     }
 
     /// Writes the sentence vector of `tokens` into `out` (length [`KeyedVectors::dim`]) and returns whether there
@@ -292,16 +352,14 @@ impl<'a> Embedder<'a> {
     /// assert!(Embedder::new(&kv).sentence_vector_into(&["a"], out.view_mut()).unwrap());
     /// assert_eq!(out[0], -1.0);
     /// ```
-    pub fn sentence_vector_into<S: AsRef<str>>(&self, tokens: &[S], mut out: ArrayViewMut1<'_, f32>) -> Result<bool> {
+    pub fn sentence_vector_into<S: AsRef<str>>(&self, tokens: &[S], out: ArrayViewMut1<'_, f32>) -> Result<bool> {
         if out.len() != self.kv.dim() {
             return Err(Error::shape(format!("an output of {} values", self.kv.dim()), out.len().to_string()));
         }
-        out.fill(0.0);
-        let mut found = false;
-        for (pos, t) in tokens.iter().enumerate() {
-            found |= self.add(t.as_ref(), pos, &mut out)?;
-        }
-        Ok(Self::finish(found, out))
+        let mut g = Gather::default();
+        self.gather_tokens(tokens, &mut g)?;
+        self.sum_segments(&g, out.insert_axis(Axis(0)))?;
+        Ok(g.found[0])
     }
 
     /// `Σv / ‖Σv‖` over the known words among the caller's `tokens` (weighted if weights are set); `None` when no
@@ -317,16 +375,11 @@ impl<'a> Embedder<'a> {
         Ok(self.sentence_vector_into(tokens, out.view_mut())?.then_some(out))
     }
 
-    fn text_into(&self, text: &str, buf: &mut String, mut out: ArrayViewMut1<'_, f32>) -> Result<bool> {
-        out.fill(0.0);
-        let mut found = false;
-        let mut pos = 0;
-        for_each_token(text, &self.tokenize, buf, |t| {
-            found |= self.add(t, pos, &mut out)?;
-            pos += 1;
-            Ok::<(), Error>(())
-        })?;
-        Ok(Self::finish(found, out))
+    fn text_into(&self, text: &str, out: ArrayViewMut1<'_, f32>) -> Result<bool> {
+        let mut g = Gather::default();
+        self.gather_text(text, &mut String::new(), &mut g)?;
+        self.sum_segments(&g, out.insert_axis(Axis(0)))?;
+        Ok(g.found[0])
     }
 
     /// [`Embedder::sentence_vector`] of a text split by the embedder's tokenizer.
@@ -339,13 +392,15 @@ impl<'a> Embedder<'a> {
     /// ```
     pub fn embed_text(&self, text: &str) -> Result<Option<Array1<f32>>> {
         let mut out = Array1::zeros(self.kv.dim());
-        Ok(self.text_into(text, &mut String::new(), out.view_mut())?.then_some(out))
+        Ok(self.text_into(text, out.view_mut())?.then_some(out))
     }
 
+    /// Embeds `items` by blocks of [`TEXTS_PER_TASK`] on the pool: `gather` records an item's rows as the next
+    /// segment of a block's [`Gather`], then the block is summed by one kernel call and normalized.
     fn batch<T: Sync>(
         &self,
         items: &[T],
-        one: impl Fn(&T, &mut String, ArrayViewMut1<'_, f32>) -> Result<bool> + Sync,
+        gather: impl Fn(&T, &mut String, &mut Gather) -> Result<()> + Sync,
     ) -> Result<Batch> {
         let mut vectors = Array2::zeros((items.len(), self.kv.dim()));
         let tasks: Vec<_> =
@@ -353,10 +408,17 @@ impl<'a> Embedder<'a> {
         let results: Vec<Result<Vec<bool>>> = oximl_kernel::install(|| {
             tasks
                 .into_par_iter()
-                .map(|(mut block, items)| {
-                    let mut buf = String::new();
-                    block.rows_mut().into_iter().zip(items).map(|(row, item)| one(item, &mut buf, row)).collect()
-                })
+                .map_init(
+                    || (String::new(), Gather::default()),
+                    |(buf, g), (block, items)| {
+                        g.clear();
+                        for item in items {
+                            gather(item, buf, g)?;
+                        }
+                        self.sum_segments(g, block)?;
+                        Ok(g.found.clone())
+                    },
+                )
                 .collect()
         });
         let mut found = Vec::with_capacity(items.len());
@@ -378,7 +440,7 @@ impl<'a> Embedder<'a> {
     /// assert_eq!(b.found, [true, true, false]);
     /// ```
     pub fn embed_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Batch> {
-        self.batch(texts, |t, buf, row| self.text_into(t.as_ref(), buf, row))
+        self.batch(texts, |t, buf, g| self.gather_text(t.as_ref(), buf, g))
     }
 
     /// [`Embedder::embed_batch`] on texts the caller has already split into tokens.
@@ -390,6 +452,6 @@ impl<'a> Embedder<'a> {
     /// assert_eq!(b.found, [true, false]);
     /// ```
     pub fn embed_batch_tokens<S: AsRef<str> + Sync>(&self, texts: &[Vec<S>]) -> Result<Batch> {
-        self.batch(texts, |t, _, row| self.sentence_vector_into(t, row))
+        self.batch(texts, |t, _, g| self.gather_tokens(t, g))
     }
 }

@@ -21,7 +21,6 @@
 
 pub mod average;
 pub mod formats;
-mod hash;
 pub mod neighbors;
 pub mod tokenize;
 pub mod vectors;

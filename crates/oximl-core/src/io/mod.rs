@@ -8,7 +8,7 @@
 //! ```
 //!
 //! - `kind` names the model (`"sequential"`, `"mf"`, `"embeddings"`, ...) and `config` is that model's own JSON.
-//! - `checksum` is a 64-bit hash (hex) of the tensors' names, dtypes, shapes and bytes, in name order: a flipped
+//! - `checksum` is the XXH3-64 hash (hex) of the tensors' names, dtypes, shapes and bytes, in name order: a flipped
 //!   byte anywhere in the tensor data is caught on load.
 //!
 //! Loading ([`load`], [`from_bytes`]) refuses, with [`Error::Format`], anything that is not exactly that: a
@@ -26,10 +26,7 @@
 //! assert_eq!(loaded.matrix::<f32>("w", Some(2), Some(2)).unwrap(), w);
 //! ```
 
-mod checksum;
-
 use crate::{Error, Result};
-use checksum::Checksum;
 use ndarray::{Array2, ArrayD, ArrayView, Dimension, IxDyn};
 use safetensors::{Dtype, SafeTensors, View};
 use serde_json::Value;
@@ -37,6 +34,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
+use xxhash_rust::xxh3::Xxh3Default;
 
 /// The value of the `format` field.
 pub const FORMAT: &str = "oximl";
@@ -246,17 +244,23 @@ impl View for &TensorRef<'_> {
     }
 }
 
+/// XXH3-64 of the tensors in name order; every part is preceded by its length (little-endian `u64`), so
+/// `("ab", "c")` and `("a", "bc")` differ.
 fn checksum_of<'b>(tensors: impl Iterator<Item = (&'b str, DType, &'b [usize], &'b [u8])>) -> String {
     let sorted: BTreeMap<&str, (DType, &[usize], &[u8])> = tensors.map(|(n, d, s, b)| (n, (d, s, b))).collect();
-    let mut c = Checksum::new();
+    let mut h = Xxh3Default::new();
+    let mut part = |bytes: &[u8]| {
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
     for (name, (dtype, shape, bytes)) in sorted {
-        c.update(name.as_bytes());
-        c.update(dtype.name().as_bytes());
+        part(name.as_bytes());
+        part(dtype.name().as_bytes());
         let dims: Vec<u8> = shape.iter().flat_map(|&d| (d as u64).to_le_bytes()).collect();
-        c.update(&dims);
-        c.update(bytes);
+        part(&dims);
+        part(bytes);
     }
-    format!("{:016x}", c.finish())
+    format!("{:016x}", h.digest())
 }
 
 fn header(kind: &str, config: &Value, tensors: &[(&str, TensorRef<'_>)]) -> Result<HashMap<String, String>> {
@@ -678,6 +682,25 @@ mod tests {
         for n in 0..b.len() {
             format_err(from_bytes(&b[..n], "sequential"));
         }
+    }
+
+    #[test]
+    fn every_flipped_bit_changes_the_checksum() {
+        let data: Vec<u8> = (0..100u8).collect();
+        let sum =
+            |name: &str, shape: &[usize], bytes: &[u8]| checksum_of([(name, DType::F32, shape, bytes)].into_iter());
+        let base = sum("w", &[25], &data);
+        for i in 0..data.len() {
+            for bit in 0..8 {
+                let mut d = data.clone();
+                d[i] ^= 1 << bit;
+                assert_ne!(sum("w", &[25], &d), base, "byte {i} bit {bit}");
+            }
+        }
+        assert_ne!(sum("v", &[25], &data), base);
+        assert_ne!(sum("w", &[5, 5], &data), base);
+        // Parts are length-delimited: moving a byte from the name into the data changes the sum.
+        assert_ne!(sum("ab", &[0], b"c"), sum("a", &[0], b"bc"));
     }
 
     #[test]
