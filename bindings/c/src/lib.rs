@@ -7,6 +7,9 @@
 //!   `OXIML_STATUS_INTERNAL`;
 //! - handles are opaque, created by `oximl_*_new`/`_load` and released by `oximl_*_free` (NULL is a no-op).
 #![allow(non_camel_case_types)]
+// Every entry point is called from C, where Rust's `unsafe` marker does not exist: each documents its pointer
+// contract, checks for NULL, and dereferences only inside a `// SAFETY:`-commented block.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 mod sequential;
 

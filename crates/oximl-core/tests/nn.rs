@@ -387,11 +387,12 @@ mod real_data {
         for c in 0..d {
             let pivot = (c..d).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs())).unwrap();
             a.swap(c, pivot);
-            for r in 0..d {
+            let pivot_row = a[c].clone();
+            for (r, row) in a.iter_mut().enumerate() {
                 if r != c {
-                    let f = a[r][c] / a[c][c];
-                    for k in c..=d {
-                        a[r][k] -= f * a[c][k];
+                    let f = row[c] / pivot_row[c];
+                    for (v, p) in row.iter_mut().zip(&pivot_row).skip(c) {
+                        *v -= f * p;
                     }
                 }
             }
