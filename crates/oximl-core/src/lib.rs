@@ -9,6 +9,7 @@ pub mod data;
 pub mod embed;
 pub mod error;
 pub mod io;
+pub mod mf;
 pub mod nn;
 pub mod optim;
 

@@ -1,0 +1,397 @@
+//! [`MfModel`]: a trained factorization (whatever the algorithm), its id maps and the items each training user
+//! rated; predictions with cold start, and save/load in the oximl format (kind [`KIND`]).
+
+use super::ratings::{Csr, IdMap, Ratings};
+use super::{Als, FunkSvd, ImplicitAls};
+use crate::io::{self, TensorRef};
+use crate::{Error, Result};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The `kind` of MF model files.
+pub const KIND: &str = "mf";
+
+/// The algorithm (with its hyper-parameters) a model was trained with.
+///
+/// ```
+/// use oximl_core::mf::{Algorithm, FunkSvd};
+/// let a = Algorithm::FunkSvd(FunkSvd::default());
+/// assert!(a.is_explicit());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "algorithm", rename_all = "snake_case")]
+pub enum Algorithm {
+    /// Biased SGD.
+    FunkSvd(FunkSvd),
+    /// Explicit ALS.
+    Als(Als),
+    /// Implicit-feedback ALS.
+    ImplicitAls(ImplicitAls),
+}
+
+impl Algorithm {
+    /// Whether the model predicts ratings (clipped to the scale) rather than implicit preference scores.
+    ///
+    /// ```
+    /// assert!(!oximl_core::mf::Algorithm::ImplicitAls(Default::default()).is_explicit());
+    /// ```
+    pub fn is_explicit(&self) -> bool {
+        !matches!(self, Algorithm::ImplicitAls(_))
+    }
+
+    fn check(&self) -> Result<()> {
+        match self {
+            Algorithm::FunkSvd(a) => a.check(),
+            Algorithm::Als(a) => a.check(),
+            Algorithm::ImplicitAls(a) => a.check(),
+        }
+    }
+}
+
+/// A trained matrix factorization: `ŷ(u, i) = μ + b_u + b_i + p_u·q_i` (biases and μ are zero for unbiased and
+/// implicit models).
+///
+/// ```
+/// use oximl_core::mf::{Als, Ratings};
+/// let r = Ratings::from_triplets([("a", "x", 5.0), ("a", "y", 1.0), ("b", "x", 4.0)], Default::default()).unwrap();
+/// let m = Als { factors: 2, ..Default::default() }.fit(&r).unwrap();
+/// assert!(m.predict("a", "x") > m.predict("a", "y"));
+/// assert_eq!(m.predict("nobody", "nothing"), m.mean()); // cold start: the global mean
+/// assert!(m.user_factors("nobody").is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct MfModel {
+    pub(crate) algorithm: Algorithm,
+    pub(crate) users: Arc<IdMap>,
+    pub(crate) items: Arc<IdMap>,
+    pub(crate) user_factors: Array2<f32>,
+    pub(crate) item_factors: Array2<f32>,
+    pub(crate) user_bias: Array1<f32>,
+    pub(crate) item_bias: Array1<f32>,
+    pub(crate) mean: f32,
+    pub(crate) scale: (f32, f32),
+    pub(crate) seen: Csr,
+    pub(crate) history: Vec<f64>,
+}
+
+impl MfModel {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        algorithm: Algorithm,
+        ratings: &Ratings,
+        user_factors: Array2<f32>,
+        item_factors: Array2<f32>,
+        user_bias: Array1<f32>,
+        item_bias: Array1<f32>,
+        mean: f32,
+        history: Vec<f64>,
+    ) -> MfModel {
+        let csr = ratings.by_user();
+        let seen = Csr::from_parts(csr.indptr().to_vec(), csr.indices().to_vec(), Vec::new());
+        MfModel {
+            algorithm,
+            users: Arc::clone(ratings.user_map()),
+            items: Arc::clone(ratings.item_map()),
+            user_factors,
+            item_factors,
+            user_bias,
+            item_bias,
+            mean,
+            scale: ratings.scale(),
+            seen,
+            history,
+        }
+    }
+
+    /// The algorithm and hyper-parameters it was trained with.
+    ///
+    /// ```
+    /// # use oximl_core::mf::{Als, Ratings, Algorithm};
+    /// # let r = Ratings::from_triplets([("a", "x", 5.0)], Default::default()).unwrap();
+    /// let m = Als { factors: 2, ..Default::default() }.fit(&r).unwrap();
+    /// assert!(matches!(m.algorithm(), Algorithm::Als(a) if a.factors == 2));
+    /// ```
+    pub fn algorithm(&self) -> &Algorithm {
+        &self.algorithm
+    }
+
+    /// The training users' ids.
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0)], Default::default()).unwrap();
+    /// let m = oximl_core::mf::Als::default().fit(&r).unwrap();
+    /// assert_eq!(m.users().ids(), ["a"]);
+    /// ```
+    pub fn users(&self) -> &IdMap {
+        &self.users
+    }
+
+    /// The training items' ids.
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0)], Default::default()).unwrap();
+    /// let m = oximl_core::mf::Als::default().fit(&r).unwrap();
+    /// assert_eq!(m.items().ids(), ["x"]);
+    /// ```
+    pub fn items(&self) -> &IdMap {
+        &self.items
+    }
+
+    /// Number of latent factors.
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0)], Default::default()).unwrap();
+    /// let m = oximl_core::mf::Als { factors: 3, ..Default::default() }.fit(&r).unwrap();
+    /// assert_eq!(m.factors(), 3);
+    /// ```
+    pub fn factors(&self) -> usize {
+        self.item_factors.ncols()
+    }
+
+    /// The global mean μ (0 for unbiased and implicit models).
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0), ("b", "x", 3.0)], Default::default()).unwrap();
+    /// let m = oximl_core::mf::Als::default().fit(&r).unwrap();
+    /// assert_eq!(m.mean(), 4.0);
+    /// ```
+    pub fn mean(&self) -> f32 {
+        self.mean
+    }
+
+    /// The rating scale predictions are clipped to.
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0), ("b", "x", 3.0)], Default::default()).unwrap();
+    /// assert_eq!(oximl_core::mf::Als::default().fit(&r).unwrap().scale(), (3.0, 5.0));
+    /// ```
+    pub fn scale(&self) -> (f32, f32) {
+        self.scale
+    }
+
+    /// The training loss after each epoch: the training RMSE seen during the epoch for [`FunkSvd`], the
+    /// regularized objective for [`Als`], empty for [`ImplicitAls`].
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0), ("b", "x", 3.0)], Default::default()).unwrap();
+    /// let m = oximl_core::mf::Als { iterations: 4, ..Default::default() }.fit(&r).unwrap();
+    /// assert_eq!(m.history().len(), 4);
+    /// ```
+    pub fn history(&self) -> &[f64] {
+        &self.history
+    }
+
+    /// The user factor matrix (users × factors).
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0)], Default::default()).unwrap();
+    /// let m = oximl_core::mf::Als { factors: 3, ..Default::default() }.fit(&r).unwrap();
+    /// assert_eq!(m.user_factor_matrix().dim(), (1, 3));
+    /// ```
+    pub fn user_factor_matrix(&self) -> ArrayView2<'_, f32> {
+        self.user_factors.view()
+    }
+
+    /// The item factor matrix (items × factors).
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0)], Default::default()).unwrap();
+    /// let m = oximl_core::mf::Als { factors: 3, ..Default::default() }.fit(&r).unwrap();
+    /// assert_eq!(m.item_factor_matrix().dim(), (1, 3));
+    /// ```
+    pub fn item_factor_matrix(&self) -> ArrayView2<'_, f32> {
+        self.item_factors.view()
+    }
+
+    pub(crate) fn user_index(&self, user: &str) -> Result<usize> {
+        self.users.index(user).ok_or_else(|| Error::invalid("user", format!("unknown user id `{user}`")))
+    }
+
+    pub(crate) fn item_index(&self, item: &str) -> Result<usize> {
+        self.items.index(item).ok_or_else(|| Error::invalid("item", format!("unknown item id `{item}`")))
+    }
+
+    /// The factors of a known user; an unknown user is an [`Error::InvalidArgument`] naming the id.
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0)], Default::default()).unwrap();
+    /// let m = oximl_core::mf::Als { factors: 3, ..Default::default() }.fit(&r).unwrap();
+    /// assert_eq!(m.user_factors("a").unwrap().len(), 3);
+    /// assert!(m.user_factors("zed").unwrap_err().to_string().contains("zed"));
+    /// ```
+    pub fn user_factors(&self, user: impl ToString) -> Result<ArrayView1<'_, f32>> {
+        Ok(self.user_factors.row(self.user_index(&user.to_string())?))
+    }
+
+    /// The factors of a known item; an unknown item is an [`Error::InvalidArgument`] naming the id.
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0)], Default::default()).unwrap();
+    /// let m = oximl_core::mf::Als { factors: 3, ..Default::default() }.fit(&r).unwrap();
+    /// assert!(m.item_factors("x").is_ok() && m.item_factors("y").is_err());
+    /// ```
+    pub fn item_factors(&self, item: impl ToString) -> Result<ArrayView1<'_, f32>> {
+        Ok(self.item_factors.row(self.item_index(&item.to_string())?))
+    }
+
+    /// Prediction for dense indices; `None` for an unknown side (cold start).
+    pub(crate) fn predict_index(&self, u: Option<usize>, i: Option<usize>) -> f32 {
+        let mut y = self.mean;
+        if let Some(u) = u {
+            y += self.user_bias[u];
+        }
+        if let Some(i) = i {
+            y += self.item_bias[i];
+        }
+        if let (Some(u), Some(i)) = (u, i)
+            && let (Some(p), Some(q)) = (self.user_factors.row(u).to_slice(), self.item_factors.row(i).to_slice())
+        {
+            y += super::dot(p, q);
+        }
+        if self.algorithm.is_explicit() { y.clamp(self.scale.0, self.scale.1) } else { y }
+    }
+
+    /// The predicted rating (clipped to the scale), or the implicit preference score. Cold start: an unknown
+    /// user gets `μ + b_i`, an unknown item `μ + b_u`, both unknown `μ`.
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0), ("b", "y", 1.0)], Default::default()).unwrap();
+    /// let m = oximl_core::mf::FunkSvd::default().fit(&r).unwrap();
+    /// let p = m.predict("a", "x");
+    /// assert!((1.0..=5.0).contains(&p));
+    /// ```
+    pub fn predict(&self, user: impl ToString, item: impl ToString) -> f32 {
+        self.predict_index(self.users.index(&user.to_string()), self.items.index(&item.to_string()))
+    }
+
+    /// Serializes the model (oximl format, kind `"mf"`).
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0), ("b", "y", 1.0)], Default::default()).unwrap();
+    /// let m = oximl_core::mf::Als::default().fit(&r).unwrap();
+    /// let back = oximl_core::mf::MfModel::from_bytes(&m.to_bytes().unwrap()).unwrap();
+    /// assert_eq!(back.predict("a", "x"), m.predict("a", "x"));
+    /// ```
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        self.with_tensors(|config, tensors| io::to_bytes(KIND, config, tensors))
+    }
+
+    /// Saves the model to `path` atomically, with its id maps.
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0), ("b", "y", 1.0)], Default::default()).unwrap();
+    /// let m = oximl_core::mf::Als::default().fit(&r).unwrap();
+    /// let path = std::env::temp_dir().join("oximl-doc-mf.oximl");
+    /// m.save(&path).unwrap();
+    /// assert_eq!(oximl_core::mf::MfModel::load(&path).unwrap().users().ids(), ["a", "b"]);
+    /// ```
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        self.with_tensors(|config, tensors| io::save(path.as_ref(), KIND, config, tensors))
+    }
+
+    fn with_tensors<R>(&self, f: impl FnOnce(&serde_json::Value, &[(&str, TensorRef<'_>)]) -> Result<R>) -> Result<R> {
+        let config = serde_json::json!({
+            "model": self.algorithm,
+            "mean": self.mean,
+            "scale": [self.scale.0, self.scale.1],
+            "users": self.users.ids(),
+            "items": self.items.ids(),
+        });
+        let history = ndarray::ArrayView1::from(self.history.as_slice());
+        let indptr: Array1<u64> = self.seen.indptr().iter().map(|&v| v as u64).collect();
+        let indices: Array1<u64> = self.seen.indices().iter().map(|&v| u64::from(v)).collect();
+        let tensors = [
+            ("user_factors", TensorRef::new(self.user_factors.view())),
+            ("item_factors", TensorRef::new(self.item_factors.view())),
+            ("user_bias", TensorRef::new(self.user_bias.view())),
+            ("item_bias", TensorRef::new(self.item_bias.view())),
+            ("seen_indptr", TensorRef::new(indptr.view())),
+            ("seen_indices", TensorRef::new(indices.view())),
+            ("history", TensorRef::new(history)),
+        ];
+        f(&config, &tensors)
+    }
+
+    /// Loads a model saved by [`MfModel::save`], checking kind, shapes and values.
+    ///
+    /// ```
+    /// assert_eq!(oximl_core::mf::MfModel::load("/no/such/model.oximl").unwrap_err().code(), 4);
+    /// ```
+    pub fn load(path: impl AsRef<Path>) -> Result<MfModel> {
+        MfModel::from_loaded(&io::load(path, KIND)?)
+    }
+
+    /// Reads a model from bytes made by [`MfModel::to_bytes`].
+    ///
+    /// ```
+    /// assert!(oximl_core::mf::MfModel::from_bytes(b"garbage").is_err());
+    /// ```
+    pub fn from_bytes(bytes: &[u8]) -> Result<MfModel> {
+        MfModel::from_loaded(&io::from_bytes(bytes, KIND)?)
+    }
+
+    fn from_loaded(file: &io::Loaded) -> Result<MfModel> {
+        #[derive(Deserialize)]
+        struct Config {
+            model: Algorithm,
+            mean: f32,
+            scale: (f32, f32),
+            users: Vec<String>,
+            items: Vec<String>,
+        }
+        let bad = |what: &str| Error::Format(format!("invalid mf model: {what}"));
+        let c: Config = serde_json::from_value(file.config().clone())
+            .map_err(|e| Error::Format(format!("invalid mf model config: {e}")))?;
+        c.model.check().map_err(|e| bad(&e.to_string()))?;
+        let factors = match &c.model {
+            Algorithm::FunkSvd(a) => a.factors,
+            Algorithm::Als(a) => a.factors,
+            Algorithm::ImplicitAls(a) => a.factors,
+        };
+        let (nu, ni) = (c.users.len(), c.items.len());
+        let users = IdMap::from_ids(c.users).map_err(|e| bad(&e.to_string()))?;
+        let items = IdMap::from_ids(c.items).map_err(|e| bad(&e.to_string()))?;
+        let user_factors = file.matrix::<f32>("user_factors", Some(nu), Some(factors))?;
+        let item_factors = file.matrix::<f32>("item_factors", Some(ni), Some(factors))?;
+        let vector = |name: &str, n: usize| -> Result<Array1<f32>> {
+            file.tensor::<f32>(name, &[Some(n)])?.into_dimensionality().map_err(|e| bad(&e.to_string()))
+        };
+        let user_bias = vector("user_bias", nu)?;
+        let item_bias = vector("item_bias", ni)?;
+        let indptr: Vec<usize> =
+            file.tensor::<u64>("seen_indptr", &[Some(nu + 1)])?.iter().map(|&v| v as usize).collect();
+        let indices = file.tensor::<u64>("seen_indices", &[None])?;
+        let history = file.tensor::<f64>("history", &[None])?.iter().copied().collect();
+        if indptr.first() != Some(&0)
+            || indptr.windows(2).any(|w| w[0] > w[1])
+            || indptr.last() != Some(&indices.len())
+            || indices.iter().any(|&i| i as usize >= ni)
+        {
+            return Err(bad("inconsistent seen-items index"));
+        }
+        let finite = |a: &[f32]| a.iter().all(|v| v.is_finite());
+        if ![user_factors.as_slice(), item_factors.as_slice(), user_bias.as_slice(), item_bias.as_slice()]
+            .into_iter()
+            .all(|s| s.is_some_and(finite))
+            || !c.mean.is_finite()
+            || c.scale.0.partial_cmp(&c.scale.1).is_none_or(|o| o.is_gt())
+        {
+            return Err(bad("non-finite parameters or invalid scale"));
+        }
+        Ok(MfModel {
+            algorithm: c.model,
+            users: Arc::new(users),
+            items: Arc::new(items),
+            user_factors,
+            item_factors,
+            user_bias,
+            item_bias,
+            mean: c.mean,
+            scale: c.scale,
+            seen: Csr::from_parts(indptr, indices.iter().map(|&i| i as u32).collect(), Vec::new()),
+            history,
+        })
+    }
+}

@@ -1,0 +1,217 @@
+//! [`FunkSvd`]: biased matrix factorization by stochastic gradient descent, the update rule of Surprise's `SVD`:
+//! for each rating, `e = r − ŷ`, `b_u += lr·(e − λ_b·b_u)`, `b_i += lr·(e − λ_b·b_i)`,
+//! `p_u += lr·(e·q_i − λ·p_u)`, `q_i += lr·(e·p_u − λ·q_i)` (with the old `p_u` in the last one).
+//!
+//! **Parallel scheme: LIBMF-style stratified blocks.** Users and items are cut into `blocks` contiguous index
+//! ranges each, giving a `blocks × blocks` grid of rating blocks. An epoch runs `blocks` sub-epochs; sub-epoch `s`
+//! (in an order shuffled per epoch) processes the blocks `(g, (g + s) mod blocks)` for every `g` at the same time:
+//! they share no user and no item, so no two threads ever touch the same parameter. Within a block the ratings
+//! are visited in an order shuffled per (epoch, block) from the seed. The grid, the orders and every update depend
+//! only on the seed and `blocks` — **never on the thread count**, so results are bit-identical on 1 or N threads.
+
+use super::model::{Algorithm, MfModel};
+use super::ratings::Ratings;
+use super::{at_least_one, mix_seed, non_negative, positive, split_rows};
+use crate::{Error, Result};
+use ndarray::{Array1, Array2};
+use ndarray_rand::rand::SeedableRng;
+use ndarray_rand::rand::rngs::StdRng;
+use ndarray_rand::rand::seq::SliceRandom;
+use ndarray_rand::rand_distr::{Distribution, Normal};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Biased MF by SGD (ŷ = μ + b_u + b_i + p_u·q_i), hyper-parameters as data; the defaults are Surprise's `SVD`
+/// defaults (100 factors, 20 epochs, lr 0.005, reg 0.02, init std 0.1).
+///
+/// ```
+/// use oximl_core::mf::{FunkSvd, Ratings};
+/// let r = Ratings::from_triplets([("a", "x", 5.0), ("a", "y", 1.0), ("b", "x", 4.0)], Default::default()).unwrap();
+/// let model = FunkSvd { factors: 8, epochs: 50, learning_rate: 0.02, ..Default::default() }.fit(&r).unwrap();
+/// assert!(model.predict("a", "x") > model.predict("a", "y"));
+/// assert!(FunkSvd { factors: 0, ..Default::default() }.fit(&r).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FunkSvd {
+    /// Number of latent factors (≥ 1).
+    pub factors: usize,
+    /// Passes over the ratings (≥ 1).
+    pub epochs: usize,
+    /// SGD step (> 0).
+    pub learning_rate: f32,
+    /// L2 regularization of the biases (≥ 0).
+    pub reg_bias: f32,
+    /// L2 regularization of the factors (≥ 0).
+    pub reg_factors: f32,
+    /// Standard deviation of the normal initialization of the factors (≥ 0; biases start at 0).
+    pub init_std: f32,
+    /// `false`: plain `ŷ = p_u·q_i` (no mean, no biases), as Surprise's `SVD(biased=False)`.
+    pub biased: bool,
+    /// Seed of the initialization and of the visiting order.
+    pub seed: u64,
+    /// Stratification: users and items are each cut into this many ranges (≥ 1). Results depend on it (not on
+    /// the thread count); use at least the number of threads for a good speed-up.
+    pub blocks: usize,
+}
+
+impl Default for FunkSvd {
+    fn default() -> FunkSvd {
+        FunkSvd {
+            factors: 100,
+            epochs: 20,
+            learning_rate: 0.005,
+            reg_bias: 0.02,
+            reg_factors: 0.02,
+            init_std: 0.1,
+            biased: true,
+            seed: 0,
+            blocks: 8,
+        }
+    }
+}
+
+/// One rating inside a block: local user row, local item row, value.
+type Entry = (u32, u32, f32);
+
+impl FunkSvd {
+    /// Validates the hyper-parameters (called by [`FunkSvd::fit`] before any work).
+    ///
+    /// ```
+    /// let e = oximl_core::mf::FunkSvd { learning_rate: -1.0, ..Default::default() }.check().unwrap_err();
+    /// assert!(e.to_string().contains("learning_rate"));
+    /// ```
+    pub fn check(&self) -> Result<()> {
+        at_least_one("factors", self.factors)?;
+        at_least_one("epochs", self.epochs)?;
+        at_least_one("blocks", self.blocks)?;
+        positive("learning_rate", self.learning_rate)?;
+        non_negative("reg_bias", self.reg_bias)?;
+        non_negative("reg_factors", self.reg_factors)?;
+        non_negative("init_std", self.init_std)
+    }
+
+    /// Trains on `ratings` on oximl's thread pool (see the module docs for the parallel scheme).
+    /// Returns [`Error::NonFinite`] if training diverges (learning rate too large).
+    ///
+    /// ```
+    /// use oximl_core::mf::{FunkSvd, synthetic::Synthetic};
+    /// let data = Synthetic { users: 50, items: 30, ratings: 900, ..Default::default() }.generate().unwrap();
+    /// let m = FunkSvd { factors: 5, epochs: 5, ..Default::default() }.fit(&data.ratings).unwrap();
+    /// assert_eq!(m.history().len(), 5);
+    /// ```
+    pub fn fit(&self, ratings: &Ratings) -> Result<MfModel> {
+        self.check()?;
+        let (nu, ni, k) = (ratings.users().len(), ratings.items().len(), self.factors);
+        let nb = self.blocks.min(nu).min(ni).max(1);
+        let ubounds: Vec<usize> = (0..=nb).map(|g| g * nu / nb).collect();
+        let ibounds: Vec<usize> = (0..=nb).map(|g| g * ni / nb).collect();
+        let group = |bounds: &[usize], n: usize| {
+            let mut of = vec![0u32; n];
+            for g in 0..nb {
+                of[bounds[g]..bounds[g + 1]].fill(g as u32);
+            }
+            of
+        };
+        let (ug, ig) = (group(&ubounds, nu), group(&ibounds, ni));
+        let mut blocks: Vec<Vec<Entry>> = vec![Vec::new(); nb * nb];
+        for ((&u, &i), &r) in ratings.user_indices().iter().zip(ratings.item_indices()).zip(ratings.values()) {
+            let (g, h) = (ug[u as usize] as usize, ig[i as usize] as usize);
+            blocks[g * nb + h].push(((u as usize - ubounds[g]) as u32, (i as usize - ibounds[h]) as u32, r));
+        }
+
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        let normal = Normal::new(0.0f32, self.init_std).map_err(|e| Error::invalid("init_std", e.to_string()))?;
+        let mut p: Vec<f32> = (0..nu * k).map(|_| normal.sample(&mut rng)).collect();
+        let mut q: Vec<f32> = (0..ni * k).map(|_| normal.sample(&mut rng)).collect();
+        let (mut bu, mut bi) = (vec![0.0f32; nu], vec![0.0f32; ni]);
+        let mean = if self.biased { ratings.mean() } else { 0.0 };
+        let mut history = Vec::with_capacity(self.epochs);
+        let mut order: Vec<usize> = (0..nb).collect();
+        for epoch in 0..self.epochs {
+            let e = epoch as u64;
+            oximl_kernel::install(|| {
+                blocks.par_iter_mut().enumerate().for_each(|(b, blk)| {
+                    blk.shuffle(&mut StdRng::seed_from_u64(mix_seed(self.seed, e + 1, b as u64)));
+                })
+            });
+            order.shuffle(&mut StdRng::seed_from_u64(mix_seed(self.seed, e + 1, u64::MAX)));
+            let mut sse = 0.0f64;
+            for &s in &order {
+                let mut qs: Vec<Option<&mut [f32]>> = split_rows(&mut q, &ibounds, k).into_iter().map(Some).collect();
+                let mut bis: Vec<Option<&mut [f32]>> = split_rows(&mut bi, &ibounds, 1).into_iter().map(Some).collect();
+                let mut tasks = Vec::with_capacity(nb);
+                for (g, (pc, buc)) in
+                    split_rows(&mut p, &ubounds, k).into_iter().zip(split_rows(&mut bu, &ubounds, 1)).enumerate()
+                {
+                    let h = (g + s) % nb;
+                    if let (Some(qc), Some(bic)) = (qs[h].take(), bis[h].take()) {
+                        tasks.push((&blocks[g * nb + h], pc, qc, buc, bic));
+                    }
+                }
+                let parts: Vec<f64> = oximl_kernel::install(|| {
+                    tasks
+                        .into_par_iter()
+                        .map(|(blk, pc, qc, buc, bic)| self.run_block(mean, blk, pc, qc, buc, bic))
+                        .collect()
+                });
+                sse += parts.iter().sum::<f64>();
+            }
+            let rmse = (sse / ratings.len() as f64).sqrt();
+            if !rmse.is_finite() {
+                return Err(Error::NonFinite(format!(
+                    "FunkSvd diverged at epoch {} (learning_rate {} too large?)",
+                    epoch + 1,
+                    self.learning_rate
+                )));
+            }
+            history.push(rmse);
+        }
+        let shape = |v: Vec<f32>, n: usize| {
+            Array2::from_shape_vec((n, k), v).map_err(|e| Error::shape("factors", e.to_string()))
+        };
+        Ok(MfModel::new(
+            Algorithm::FunkSvd(self.clone()),
+            ratings,
+            shape(p, nu)?,
+            shape(q, ni)?,
+            Array1::from(bu),
+            Array1::from(bi),
+            mean,
+            history,
+        ))
+    }
+
+    /// One pass over a block's ratings; returns the sum of squared errors seen.
+    fn run_block(&self, mean: f32, blk: &[Entry], p: &mut [f32], q: &mut [f32], bu: &mut [f32], bi: &mut [f32]) -> f64 {
+        let k = self.factors;
+        let (lr, rb, rf, biased) = (self.learning_rate, self.reg_bias, self.reg_factors, self.biased);
+        oximl_kernel::vectorized(
+            #[inline(always)]
+            || {
+                let mut sse = 0.0f64;
+                for &(u, i, r) in blk {
+                    let (u, i) = (u as usize, i as usize);
+                    let pu = &mut p[u * k..(u + 1) * k];
+                    let qi = &mut q[i * k..(i + 1) * k];
+                    let mut pred = super::dot(pu, qi);
+                    if biased {
+                        pred += mean + bu[u] + bi[i];
+                    }
+                    let err = r - pred;
+                    sse += f64::from(err * err);
+                    if biased {
+                        bu[u] += lr * (err - rb * bu[u]);
+                        bi[i] += lr * (err - rb * bi[i]);
+                    }
+                    for (pf, qf) in pu.iter_mut().zip(qi.iter_mut()) {
+                        let (pv, qv) = (*pf, *qf);
+                        *pf = pv + lr * (err * qv - rf * pv);
+                        *qf = qv + lr * (err * pv - rf * qv);
+                    }
+                }
+                sse
+            },
+        )
+    }
+}
