@@ -3,7 +3,7 @@
 //! - [`KeyedVectors`]: the table of word vectors, read from word2vec text or binary, GloVe, fastText `.vec` or
 //!   oximl files ([`KeyedVectors::load`], format detected by content; see [`formats`] for the details and errors)
 //!   and saved in the oximl format for a fast reload ([`KeyedVectors::save`]).
-//! - [`tokenize`]: Unicode-aware words ([`TokenizeOptions`]); callers may bring their own tokens instead.
+//! - [`tokenize()`]: Unicode-aware words ([`TokenizeOptions`]); callers may bring their own tokens instead.
 //! - [`Embedder`]: sentence vectors `w = Σv / ‖Σv‖` over a text's known words ([`average`]), optionally weighted
 //!   ([`WordWeights`]: SIF or the caller's), for one text or a batch in parallel.
 //! - [`KeyedVectors::most_similar`] and [`KeyedVectors::similarity`]: cosine over the pre-normalized table
