@@ -1,11 +1,11 @@
 //! The training loop behind [`Sequential::fit`]: options, per-epoch logs and history, callbacks (progress,
 //! early stopping, cancellation).
 
+use crate::data::Batches;
 use crate::error::{Error, Result};
 use crate::nn::{Accumulator, Param, Sequential};
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, s};
+use ndarray::{ArrayView2, ArrayViewMut2, s};
 use ndarray_rand::rand::rngs::StdRng;
-use ndarray_rand::rand::seq::SliceRandom;
 use ndarray_rand::rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -275,13 +275,6 @@ pub(crate) fn dropout_mask(rate: f32, mut mask: ArrayViewMut2<'_, f32>, rng: &mu
     mask.map_inplace(|m| *m = if rate > 0.0 && rng.random::<f32>() < rate { 0.0 } else { scale });
 }
 
-/// Gathers rows `idx` of `src` into the first rows of `dst`.
-fn gather(src: ArrayView2<'_, f32>, idx: &[usize], dst: &mut Array2<f32>) {
-    for (mut row, &i) in dst.rows_mut().into_iter().zip(idx) {
-        row.assign(&src.row(i));
-    }
-}
-
 pub(crate) fn run(
     model: &mut Sequential,
     x: ArrayView2<'_, f32>,
@@ -319,32 +312,27 @@ pub(crate) fn run(
         return Err(Error::invalid("x", "training needs at least one sample (after the validation split)"));
     }
     let batch = options.batch_size.min(n);
-    let mut rng = StdRng::seed_from_u64(options.seed);
-    let mut buffers = model.buffers(batch);
-    let (mut xb, mut yb) = (Array2::zeros((batch, x.ncols())), Array2::zeros((batch, y.ncols())));
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut batches = Batches::new(x, y, batch)?;
+    if options.shuffle {
+        batches = batches.shuffle(options.seed);
+    }
+    // Dropout masks draw from their own stream, so that shuffling or not does not change them.
+    let mut rng = StdRng::seed_from_u64(options.seed ^ 0x9e37_79b9_7f4a_7c15);
+    let mut buffers = model.workspace(batch);
     let mut history = History::default();
     let outputs = model.output_dim();
     'epochs: for epoch in 0..options.epochs {
         let start = Instant::now();
-        if options.shuffle {
-            order.shuffle(&mut rng);
+        if epoch > 0 {
+            batches.reset();
         }
         let mut acc = Accumulator::new(outputs, compiled.loss.sparse_targets());
         let mut total = 0.0;
         let mut stop = false;
-        for (b, idx) in order.chunks(batch).enumerate() {
-            let rows = idx.len();
-            let loss = if options.shuffle {
-                gather(x, idx, &mut xb);
-                gather(y, idx, &mut yb);
-                let (xs, ys) = (xb.slice(s![..rows, ..]), yb.slice(s![..rows, ..]));
-                model.step(&mut buffers, xs, ys, &mut rng, &mut acc)
-            } else {
-                let range = s![idx[0]..idx[0] + rows, ..];
-                model.step(&mut buffers, x.slice(range), y.slice(range), &mut rng, &mut acc)
-            }
-            .map_err(|e| match e {
+        let mut b = 0;
+        while let Some((xb, yb)) = batches.next_batch() {
+            let rows = xb.nrows();
+            let loss = model.train_step(&mut buffers, xb, yb, &mut rng, &mut acc).map_err(|e| match e {
                 Error::NonFinite(what) => Error::NonFinite(format!(
                     "{what} at epoch {} batch {b}; the weights are those of the last finite step",
                     epoch + 1
@@ -358,9 +346,10 @@ pub(crate) fn run(
             if stop {
                 break;
             }
+            b += 1;
         }
         let mut logs = Logs::default();
-        logs.push("loss", total / n as f64 + model.regularization_penalty());
+        logs.push("loss", total / n as f64 + model.penalty());
         for m in &compiled.metrics {
             logs.push(m.name(), acc.value(*m));
         }

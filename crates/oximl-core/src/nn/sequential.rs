@@ -71,7 +71,7 @@ pub struct Sequential {
 }
 
 /// Work buffers of one training run, allocated once for the largest batch and reused by every step.
-struct Workspace {
+pub(crate) struct Workspace {
     /// Per layer: the pre-activation (dense) or dropout mask.
     z: Vec<Array2<f32>>,
     /// Per layer: the output.
@@ -422,7 +422,7 @@ impl Sequential {
     }
 
     /// The regularization penalty of the current weights.
-    fn penalty(&self) -> f64 {
+    pub(crate) fn penalty(&self) -> f64 {
         let mut total = 0.0;
         for (layer, param) in self.layers.iter().zip(&self.params) {
             if let (Layer::Dense(d), Some(p)) = (layer, param) {
@@ -457,7 +457,7 @@ impl Sequential {
     }
 
     /// Allocates the work buffers of training for batches of up to `rows` rows.
-    fn workspace(&self, rows: usize) -> Workspace {
+    pub(crate) fn workspace(&self, rows: usize) -> Workspace {
         let mut dim = self.input_dim;
         let (mut z, mut out, mut grad, mut dparams) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (layer, param) in self.layers.iter().zip(&self.params) {
@@ -565,7 +565,7 @@ impl Sequential {
 
     /// One optimizer step on the batch `(x, y)`, using the buffers in `ws`. Returns the batch's data loss.
     /// Nothing is changed when the loss or a gradient is not finite.
-    fn train_step(
+    pub(crate) fn train_step(
         &mut self,
         ws: &mut Workspace,
         x: ArrayView2<'_, f32>,
@@ -837,25 +837,6 @@ impl Sequential {
         Ok(compiled)
     }
 
-    pub(crate) fn step(
-        &mut self,
-        ws: &mut TrainBuffers,
-        x: ArrayView2<'_, f32>,
-        y: ArrayView2<'_, f32>,
-        rng: &mut StdRng,
-        acc: &mut Accumulator,
-    ) -> Result<f64> {
-        self.train_step(&mut ws.0, x, y, rng, acc)
-    }
-
-    pub(crate) fn buffers(&self, rows: usize) -> TrainBuffers {
-        TrainBuffers(self.workspace(rows))
-    }
-
-    pub(crate) fn regularization_penalty(&self) -> f64 {
-        self.penalty()
-    }
-
     pub(crate) fn snapshot(&self) -> Vec<Option<Param>> {
         self.params.clone()
     }
@@ -864,6 +845,3 @@ impl Sequential {
         self.params = params;
     }
 }
-
-/// The work buffers of one `fit` call (opaque to the training loop).
-pub(crate) struct TrainBuffers(Workspace);
