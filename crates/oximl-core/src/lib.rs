@@ -1,5 +1,14 @@
 //! oximl's core: models, training and file formats, all computing through [`kernel`].
 //!
+//! - [`data`]: CSV loading, missing values, scalers, one-hot labels, splits, batches, shipped datasets.
+//! - [`nn`] and [`optim`]: Keras-style dense networks, their losses, metrics, optimizers and callbacks.
+//! - [`mf`]: recommenders by matrix factorization (SGD, ALS, implicit ALS) and ranking metrics.
+//! - [`embed`]: pretrained word vectors, normalized sentence vectors, nearest neighbours.
+//! - [`io`]: the one model file format (safetensors + JSON metadata) that Rust, C and Python share.
+//! - [`Error`]: the one error type; [`set_num_threads`]: the size of the library's own thread pool.
+//!
+//! Arrays are [`ndarray`] arrays, re-exported so that callers use the same version.
+//!
 //! ```
 //! oximl_core::set_num_threads(2).unwrap();
 //! assert_eq!(oximl_core::num_threads(), 2);
@@ -14,6 +23,7 @@ pub mod nn;
 pub mod optim;
 
 pub use error::{Error, Result};
+pub use ndarray;
 pub use oximl_kernel as kernel;
 
 /// The library's version, as in `Cargo.toml`.
