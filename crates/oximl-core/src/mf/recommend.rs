@@ -5,14 +5,12 @@
 use super::cholesky_solve;
 use super::model::{Algorithm, MfModel};
 use crate::{Error, Result};
-use ndarray::{Array1, Array2, ArrayView1, Axis, s};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, s};
 use rayon::prelude::*;
 
-/// One user's top list: `(item index, score)`, best first.
-type TopList = Vec<(usize, f32)>;
-
-/// Users scored per GEMM in [`MfModel::recommend_batch`].
-const USER_BLOCK: usize = 256;
+/// Users scored per GEMM in [`MfModel::recommend_batch`] (their scores, 128 × 3,706 items for MovieLens-1M, stay
+/// in L3 between the product and the selection; the product is what costs: 2·factors flops per user and item).
+const USER_BLOCK: usize = 128;
 
 /// A user folded into a trained model: factors and bias solved from their ratings, and the items they rated.
 ///
@@ -35,26 +33,75 @@ pub struct Folded {
     pub seen: Vec<u32>,
 }
 
-/// The `k` best `(index, score)` of `scores` (descending; ties by index), skipping `-inf` and NaN: one pass
-/// that keeps a sorted buffer of the best `k` and only touches it when a score beats the current k-th.
-fn top_k(scores: &[f32], k: usize) -> Vec<(usize, f32)> {
-    let mut best: Vec<(usize, f32)> = Vec::with_capacity(k + 1);
-    let mut floor = f32::NEG_INFINITY;
-    for (i, &v) in scores.iter().enumerate() {
-        if v == f32::NEG_INFINITY || v.is_nan() || (best.len() == k && v <= floor) {
-            continue;
-        }
-        // Insert after every score ≥ v (earlier indices win ties).
-        let at = best.partition_point(|&(_, b)| b >= v);
-        best.insert(at, (i, v));
-        if best.len() > k {
-            best.pop();
-        }
-        if best.len() == k {
-            floor = best[k - 1].1;
-        }
+/// `a` ranks before `b`: higher score first, the lower index on ties (a total order on finite scores).
+#[inline(always)]
+fn better(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+}
+
+/// Up to this `k`, [`top_k_into`] keeps a sorted buffer of the best `k` during one pass (it is touched only when a
+/// score beats the current k-th, so the pass is a compare per item); above it, partial selection.
+const SCAN_MAX_K: usize = 32;
+
+/// The `k` best `(index, score)` of `scores` (descending; ties by index), skipping `-inf` and NaN, written to
+/// `out` (cleared first); `buf` is scratch reused across calls, so a caller looping over users allocates nothing.
+/// Small `k`: one pass with a sorted buffer of the best `k`. Large `k`: the candidates are copied into `buf`,
+/// `select_nth_unstable_by` moves the best `k` to the front in linear time, and only those `k` are sorted. Both
+/// give the same list (the order is total).
+fn top_k_into(scores: &[f32], k: usize, buf: &mut Vec<(u32, f32)>, out: &mut Vec<(u32, f32)>) {
+    out.clear();
+    if k == 0 {
+        return;
     }
-    best
+    if k <= SCAN_MAX_K {
+        let mut floor = f32::NEG_INFINITY;
+        for (i, &v) in scores.iter().enumerate() {
+            // Until `k` are kept the floor is `-inf`, so this also drops `-inf` and NaN.
+            if v <= floor || v.is_nan() {
+                continue;
+            }
+            // Insert after every score ≥ v (earlier indices win ties).
+            let at = out.partition_point(|&(_, b)| b >= v);
+            out.insert(at, (i as u32, v));
+            if out.len() > k {
+                out.pop();
+            }
+            if out.len() == k {
+                floor = out[k - 1].1;
+            }
+        }
+        return;
+    }
+    buf.clear();
+    buf.extend(
+        scores.iter().enumerate().filter(|(_, v)| **v != f32::NEG_INFINITY && !v.is_nan()).map(|(i, &v)| (i as u32, v)),
+    );
+    if buf.len() > k {
+        buf.select_nth_unstable_by(k - 1, better);
+        buf.truncate(k);
+    }
+    buf.sort_unstable_by(better);
+    out.extend_from_slice(buf);
+}
+
+/// [`top_k_into`] into a new list.
+fn top_k(scores: &[f32], k: usize) -> Vec<(usize, f32)> {
+    let (mut buf, mut out) = (Vec::new(), Vec::with_capacity(k.min(scores.len()) + 1));
+    top_k_into(scores, k, &mut buf, &mut out);
+    out.into_iter().map(|(i, v)| (i as usize, v)).collect()
+}
+
+/// Per-task scratch of [`MfModel::recommend_map`], reused for every block the task scores.
+#[derive(Default)]
+struct Scratch {
+    /// The block's user factors (gathered rows).
+    p: Vec<f32>,
+    /// The block's scores (users × items).
+    scores: Vec<f32>,
+    /// Selection buffer.
+    buf: Vec<(u32, f32)>,
+    /// One user's top list.
+    top: Vec<(u32, f32)>,
 }
 
 impl MfModel {
@@ -91,30 +138,62 @@ impl MfModel {
         k: usize,
         exclude_seen: bool,
     ) -> Result<Vec<Vec<(usize, f32)>>> {
+        self.recommend_map(users, k, exclude_seen, |top| top.iter().map(|&(i, v)| (i as usize, v)).collect())
+    }
+
+    /// Top-`k` for user indices, each list turned into a `T` by `f` on the worker that scored it: blocks of
+    /// [`USER_BLOCK`] users, each scored by one kernel GEMM `P_block·Qᵀ` into a buffer the worker reuses, biases
+    /// added and seen items masked in place, then a partial selection per row. Indices must be valid users.
+    fn recommend_map<T: Send>(
+        &self,
+        users: &[usize],
+        k: usize,
+        exclude_seen: bool,
+        f: impl Fn(&[(u32, f32)]) -> T + Sync,
+    ) -> Result<Vec<T>> {
         self.check_k(k)?;
-        let ni = self.items.len();
+        let (ni, nf) = (self.items.len(), self.factors());
+        let nu = self.user_factors.nrows();
+        if let Some(&u) = users.iter().find(|&&u| u >= nu) {
+            return Err(Error::invalid("user", format!("index {u} out of range (0..{nu})")));
+        }
+        let (Some(pf), Some(ib)) = (self.user_factors.as_slice(), self.item_bias.as_slice()) else {
+            return Err(Error::shape("contiguous factors", "strided"));
+        };
+        let qt = self.item_factors.t();
         let blocks: Vec<&[usize]> = users.chunks(USER_BLOCK).collect();
-        let results: Vec<Result<Vec<TopList>>> = oximl_kernel::install(|| {
+        let results: Vec<Result<Vec<T>>> = oximl_kernel::install(|| {
             blocks
                 .par_iter()
-                .map(|blk| -> Result<Vec<TopList>> {
-                    let p = self.user_factors.select(Axis(0), blk);
-                    let mut scores = Array2::<f32>::zeros((blk.len(), ni));
-                    oximl_kernel::gemm(1.0, p.view(), self.item_factors.t(), 0.0, scores.view_mut())?;
-                    let mut out = Vec::with_capacity(blk.len());
-                    for (mut row, &u) in scores.rows_mut().into_iter().zip(blk.iter()) {
-                        let Some(row) = row.as_slice_mut() else { return Err(Error::shape("contiguous", "strided")) };
+                .map_init(Scratch::default, |sc, blk| -> Result<Vec<T>> {
+                    let m = blk.len();
+                    sc.p.clear();
+                    for &u in blk.iter() {
+                        sc.p.extend_from_slice(&pf[u * nf..(u + 1) * nf]);
+                    }
+                    // Overwritten by the GEMM (β = 0): only grown, never cleared.
+                    sc.scores.resize(m * ni, 0.0);
+                    let p = ArrayView2::from_shape((m, nf), &sc.p[..])
+                        .map_err(|e| Error::shape("factors", e.to_string()))?;
+                    let scores = ArrayViewMut2::from_shape((m, ni), &mut sc.scores[..m * ni])
+                        .map_err(|e| Error::shape("scores", e.to_string()))?;
+                    oximl_kernel::gemm(1.0, p, qt, 0.0, scores)?;
+                    let mut out = Vec::with_capacity(m);
+                    for (row, &u) in sc.scores.chunks_exact_mut(ni.max(1)).zip(blk.iter()) {
                         let base = self.mean + self.user_bias[u];
                         oximl_kernel::vectorized(
                             #[inline(always)]
-                            || row.iter_mut().zip(self.item_bias.iter()).for_each(|(v, &b)| *v += base + b),
+                            || row.iter_mut().zip(ib).for_each(|(v, &b)| *v += base + b),
                         );
                         if exclude_seen {
                             for &i in self.seen.row(u).0 {
-                                row[i as usize] = f32::NEG_INFINITY;
+                                if let Some(v) = row.get_mut(i as usize) {
+                                    *v = f32::NEG_INFINITY;
+                                }
                             }
                         }
-                        out.push(top_k(row, k));
+                        top_k_into(row, k, &mut sc.buf, &mut sc.top);
+                        out.push(f(&sc.top));
                     }
                     Ok(out)
                 })
@@ -152,7 +231,7 @@ impl MfModel {
         Ok(self.named(top.pop().unwrap_or_default()))
     }
 
-    /// [`MfModel::recommend`] for many users at once: their scores are computed a block of 256 users at a time by
+    /// [`MfModel::recommend`] for many users at once: their scores are computed a block of 128 users at a time by
     /// one GEMM `P_block·Qᵀ`, blocks in parallel on oximl's pool. Any unknown user fails the whole call.
     ///
     /// ```
@@ -170,7 +249,10 @@ impl MfModel {
         exclude_seen: bool,
     ) -> Result<Vec<Vec<(String, f32)>>> {
         let idx = users.iter().map(|u| self.user_index(&u.to_string())).collect::<Result<Vec<_>>>()?;
-        Ok(self.recommend_indices(&idx, k, exclude_seen)?.into_iter().map(|t| self.named(t)).collect())
+        // The ids are looked up on the worker that scored the block.
+        self.recommend_map(&idx, k, exclude_seen, |top| {
+            top.iter().map(|&(i, s)| (self.items.id(i as usize).unwrap_or_default().to_string(), s)).collect()
+        })
     }
 
     /// The `k` items most similar to `item` by cosine of their factors (the item itself excluded).
@@ -315,5 +397,41 @@ impl MfModel {
             }
         }
         Ok(self.named(top_k(&scores, k)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SCAN_MAX_K, top_k, top_k_into};
+
+    /// The reference: every kept score, sorted by score descending then index.
+    fn naive(scores: &[f32], k: usize) -> Vec<(usize, f32)> {
+        let mut all: Vec<(usize, f32)> =
+            scores.iter().copied().enumerate().filter(|(_, v)| *v != f32::NEG_INFINITY && !v.is_nan()).collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        all.truncate(k);
+        all
+    }
+
+    #[test]
+    fn scan_and_selection_agree_with_a_full_sort() {
+        // Many ties, some masked (-inf) and NaN scores.
+        let scores: Vec<f32> = (0..500u32)
+            .map(|i| match i % 37 {
+                0 => f32::NEG_INFINITY,
+                5 => f32::NAN,
+                _ => ((i * 7919) % 23) as f32 - 11.0,
+            })
+            .collect();
+        let (mut buf, mut out) = (Vec::new(), Vec::new());
+        for k in [1, 2, 10, SCAN_MAX_K, SCAN_MAX_K + 1, 100, 480, 500] {
+            assert_eq!(top_k(&scores, k), naive(&scores, k), "k = {k}");
+            top_k_into(&scores, k, &mut buf, &mut out);
+            assert_eq!(out.len(), naive(&scores, k).len());
+        }
+        assert!(top_k(&[], 3).is_empty());
+        assert!(top_k(&[f32::NEG_INFINITY, f32::NAN], 1).is_empty());
+        top_k_into(&scores, 0, &mut buf, &mut out);
+        assert!(out.is_empty());
     }
 }

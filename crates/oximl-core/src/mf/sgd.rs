@@ -3,11 +3,13 @@
 //! `p_u += lr·(e·q_i − λ·p_u)`, `q_i += lr·(e·p_u − λ·q_i)` (with the old `p_u` in the last one).
 //!
 //! **Parallel scheme: LIBMF-style stratified blocks.** Users and items are cut into `blocks` contiguous index
-//! ranges each, giving a `blocks × blocks` grid of rating blocks. An epoch runs `blocks` sub-epochs; sub-epoch `s`
-//! (in an order shuffled per epoch) processes the blocks `(g, (g + s) mod blocks)` for every `g` at the same time:
-//! they share no user and no item, so no two threads ever touch the same parameter. Within a block the ratings
-//! are visited in an order shuffled per (epoch, block) from the seed. The grid, the orders and every update depend
-//! only on the seed and `blocks` — **never on the thread count**, so results are bit-identical on 1 or N threads.
+//! ranges each, holding about the same number of ratings, giving a `blocks × blocks` grid of rating blocks. An epoch
+//! runs `blocks` sub-epochs; sub-epoch `s` (in an order shuffled per epoch) processes the blocks
+//! `(g, (g + s) mod blocks)` for every `g` at the same time: they share no user and no item, so no two threads
+//! ever touch the same parameter. Within a block the ratings are visited in one order fixed before training
+//! (shuffled from the seed, then grouped by user, as LIBMF sorts its blocks for cache locality). The grid, the
+//! orders and every update depend only on the data, the seed and `blocks` — **never on the thread count**, so
+//! results are bit-identical on 1 or N threads.
 
 use super::model::{Algorithm, MfModel};
 use super::ratings::Ratings;
@@ -104,8 +106,10 @@ impl FunkSvd {
         self.check()?;
         let (nu, ni, k) = (ratings.users().len(), ratings.items().len(), self.factors);
         let nb = self.blocks.min(nu).min(ni).max(1);
-        let ubounds: Vec<usize> = (0..=nb).map(|g| g * nu / nb).collect();
-        let ibounds: Vec<usize> = (0..=nb).map(|g| g * ni / nb).collect();
+        // Ranges holding about the same number of ratings each, so that the blocks run at the same time take
+        // about the same time (contiguous index ranges of equal length would not on skewed data).
+        let ubounds = balanced_bounds(ratings.by_user().indptr(), nb);
+        let ibounds = balanced_bounds(ratings.by_item().indptr(), nb);
         let group = |bounds: &[usize], n: usize| {
             let mut of = vec![0u32; n];
             for g in 0..nb {
@@ -114,11 +118,24 @@ impl FunkSvd {
             of
         };
         let (ug, ig) = (group(&ubounds, nu), group(&ibounds, ni));
-        let mut blocks: Vec<Vec<Entry>> = vec![Vec::new(); nb * nb];
+        let mut counts = vec![0usize; nb * nb];
+        for (&u, &i) in ratings.user_indices().iter().zip(ratings.item_indices()) {
+            counts[ug[u as usize] as usize * nb + ig[i as usize] as usize] += 1;
+        }
+        let mut blocks: Vec<Vec<Entry>> = counts.iter().map(|&c| Vec::with_capacity(c)).collect();
         for ((&u, &i), &r) in ratings.user_indices().iter().zip(ratings.item_indices()).zip(ratings.values()) {
             let (g, h) = (ug[u as usize] as usize, ig[i as usize] as usize);
             blocks[g * nb + h].push(((u as usize - ubounds[g]) as u32, (i as usize - ibounds[h]) as u32, r));
         }
+        // The visiting order within a block, fixed once: shuffled from the seed, then grouped by user (a stable
+        // sort keeps the shuffled order of each user's items). Consecutive updates of one user keep `p_u` in L1,
+        // as Surprise's own user-by-user pass does; reshuffling every epoch cost time without improving RMSE.
+        oximl_kernel::install(|| {
+            blocks.par_iter_mut().enumerate().for_each(|(b, blk)| {
+                blk.shuffle(&mut StdRng::seed_from_u64(mix_seed(self.seed, 0, b as u64)));
+                blk.sort_by_key(|e| e.0);
+            })
+        });
 
         let mut rng = StdRng::seed_from_u64(self.seed);
         let normal = Normal::new(0.0f32, self.init_std).map_err(|e| Error::invalid("init_std", e.to_string()))?;
@@ -129,13 +146,7 @@ impl FunkSvd {
         let mut history = Vec::with_capacity(self.epochs);
         let mut order: Vec<usize> = (0..nb).collect();
         for epoch in 0..self.epochs {
-            let e = epoch as u64;
-            oximl_kernel::install(|| {
-                blocks.par_iter_mut().enumerate().for_each(|(b, blk)| {
-                    blk.shuffle(&mut StdRng::seed_from_u64(mix_seed(self.seed, e + 1, b as u64)));
-                })
-            });
-            order.shuffle(&mut StdRng::seed_from_u64(mix_seed(self.seed, e + 1, u64::MAX)));
+            order.shuffle(&mut StdRng::seed_from_u64(mix_seed(self.seed, epoch as u64 + 1, u64::MAX)));
             let mut sse = 0.0f64;
             for &s in &order {
                 let mut qs: Vec<Option<&mut [f32]>> = split_rows(&mut q, &ibounds, k).into_iter().map(Some).collect();
@@ -213,5 +224,37 @@ impl FunkSvd {
                 sse
             },
         )
+    }
+}
+
+/// `nb + 1` ascending bounds from 0 to the row count of a CSR `indptr`, cutting the rows into `nb` non-empty
+/// contiguous ranges of about `nnz / nb` entries each (`1 ≤ nb ≤` rows).
+fn balanced_bounds(indptr: &[usize], nb: usize) -> Vec<usize> {
+    let n = indptr.len().saturating_sub(1);
+    let nnz = indptr.last().copied().unwrap_or(0);
+    let mut bounds = Vec::with_capacity(nb + 1);
+    bounds.push(0);
+    for g in 1..nb {
+        let target = g * nnz / nb;
+        // The first row boundary at or past the target, kept strictly increasing with room for the ranges left.
+        let at = indptr.partition_point(|&c| c < target);
+        bounds.push(at.max(bounds[g - 1] + 1).min(n - (nb - g)));
+    }
+    bounds.push(n);
+    bounds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::balanced_bounds;
+
+    #[test]
+    fn bounds_balance_ratings_and_stay_non_empty() {
+        // Rows with 10, 1, 1, 1, 1, 6 entries: 2 ranges of ~10.
+        assert_eq!(balanced_bounds(&[0, 10, 11, 12, 13, 14, 20], 2), [0, 1, 6]);
+        // One heavy row cannot empty the other ranges.
+        assert_eq!(balanced_bounds(&[0, 100, 101, 102], 3), [0, 1, 2, 3]);
+        assert_eq!(balanced_bounds(&[0, 0, 0], 2), [0, 1, 2]);
+        assert_eq!(balanced_bounds(&[0, 5], 1), [0, 1]);
     }
 }
