@@ -4,17 +4,8 @@ import os as _os
 
 from oximl import _oximl, callbacks, layers, losses, metrics, models, optimizers, regularizers
 from oximl._oximl import __version__, num_threads, set_num_threads, version
-from oximl.errors import (
-    CancelledError,
-    FormatError,
-    InternalError,
-    InvalidArgumentError,
-    NonFiniteError,
-    NotFittedError,
-    OximlError,
-    OximlIOError,
-    ShapeError,
-)
+from oximl.errors import *  # noqa: F401,F403 (the exception classes)
+from oximl.errors import __all__ as _error_names
 
 __all__ = [
     "__version__",
@@ -28,16 +19,7 @@ __all__ = [
     "version",
     "set_num_threads",
     "num_threads",
-    "OximlError",
-    "InternalError",
-    "InvalidArgumentError",
-    "ShapeError",
-    "NonFiniteError",
-    "OximlIOError",
-    "FormatError",
-    "NotFittedError",
-    "CancelledError",
-]
+] + _error_names
 
 # A forked child has none of the parent's pool threads: rebuild the pool there instead of deadlocking.
 if hasattr(_os, "register_at_fork"):

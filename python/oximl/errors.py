@@ -51,3 +51,8 @@ class NotFittedError(OximlError, ValueError, AttributeError):
 
 class CancelledError(OximlError, RuntimeError):
     """Work stopped by a callback."""
+
+
+#: The exception class of each ``oximl_core::Error::code()`` (0 = internal); the extension module raises these.
+BY_CODE = (InternalError, InvalidArgumentError, ShapeError, NonFiniteError, OximlIOError, FormatError,
+           NotFittedError, CancelledError)

@@ -8,27 +8,15 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
-/// The Python exception classes of `oximl.errors`, indexed by `Error::code()`.
+/// The Python exception classes of `oximl.errors` (its `BY_CODE`), indexed by `Error::code()`.
 static EXCEPTIONS: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
-
-/// The exception class names in `oximl.errors`, position = `Error::code()` (0 = internal).
-const EXCEPTION_NAMES: [&str; 8] = [
-    "InternalError",
-    "InvalidArgumentError",
-    "ShapeError",
-    "NonFiniteError",
-    "OximlIOError",
-    "FormatError",
-    "NotFittedError",
-    "CancelledError",
-];
 
 /// Converts a core error into the matching `oximl.errors` exception (each subclasses `OximlError` and the
 /// builtin a Python user would catch, e.g. `ShapeError(OximlError, ValueError)`).
 pub(crate) fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
     let classes = EXCEPTIONS.get_or_try_init(py, || -> PyResult<Vec<Py<PyType>>> {
-        let module = py.import("oximl.errors")?;
-        EXCEPTION_NAMES.iter().map(|n| Ok(module.getattr(*n)?.cast_into::<PyType>()?.unbind())).collect()
+        let by_code = py.import("oximl.errors")?.getattr("BY_CODE")?;
+        by_code.try_iter()?.map(|class| Ok(class?.cast_into::<PyType>()?.unbind())).collect()
     });
     match classes {
         Ok(classes) => {
