@@ -26,6 +26,11 @@ pub const PAR_GEMM_MIN_FLOPS: usize = 1 << 19;
 /// the epilogue.
 const EPILOGUE_TILE_BYTES: usize = 128 * 1024;
 
+/// The shortest epilogue tile: each tile is one `matrixmultiply` call, which packs all of `B` again, so tiles
+/// much shorter than its 64-row blocks of `A` spend more time packing than multiplying (scores of 128 users ×
+/// 3,706 items × 100 factors with 8-row tiles: 2× slower than without the epilogue).
+const EPILOGUE_TILE_MIN_ROWS: usize = 64;
+
 /// What to do with each output block right after its product: add `bias` (one value per column) and apply
 /// `activation`.
 ///
@@ -158,7 +163,7 @@ fn block<T: Float>(
         product(alpha, a, b, beta, c);
         return;
     }
-    let tile = (EPILOGUE_TILE_BYTES / (c.ncols() * std::mem::size_of::<T>()).max(1)).max(8);
+    let tile = (EPILOGUE_TILE_BYTES / (c.ncols() * std::mem::size_of::<T>()).max(1)).max(EPILOGUE_TILE_MIN_ROWS);
     for (cb, ab) in c.axis_chunks_iter_mut(Axis(0), tile).zip(a.axis_chunks_iter(Axis(0), tile)) {
         let mut cb = cb;
         product(alpha, ab, b, beta, cb.view_mut());

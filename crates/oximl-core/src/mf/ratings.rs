@@ -8,6 +8,7 @@
 //! counted with [`CsvOptions::skip_invalid`]).
 
 use crate::{Error, Result};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -175,10 +176,9 @@ pub struct Csr {
 }
 
 impl Csr {
-    /// Builds the CSR of `rows` rows from coordinates (columns sorted within each row).
+    /// Builds the CSR of `rows` rows from coordinates (columns sorted within each row): a counting sort by row,
+    /// then a sort of each row by column (a global sort by `(row, col)` was 5× slower on 900k ratings).
     pub(crate) fn build(rows: usize, row: &[u32], col: &[u32], value: &[f32]) -> Csr {
-        let mut order: Vec<usize> = (0..row.len()).collect();
-        order.sort_unstable_by_key(|&k| (row[k], col[k]));
         let mut indptr = vec![0usize; rows + 1];
         for &r in row {
             indptr[r as usize + 1] += 1;
@@ -186,8 +186,16 @@ impl Csr {
         for r in 0..rows {
             indptr[r + 1] += indptr[r];
         }
-        let indices = order.iter().map(|&k| col[k]).collect();
-        let values = order.iter().map(|&k| value[k]).collect();
+        let mut next = indptr[..rows].to_vec();
+        let mut entries = vec![(0u32, 0.0f32); row.len()];
+        for ((&r, &c), &v) in row.iter().zip(col).zip(value) {
+            entries[next[r as usize]] = (c, v);
+            next[r as usize] += 1;
+        }
+        for w in indptr.windows(2) {
+            entries[w[0]..w[1]].sort_unstable_by_key(|e| e.0);
+        }
+        let (indices, values) = entries.into_iter().unzip();
         Csr { indptr, indices, values }
     }
 
@@ -376,7 +384,8 @@ impl RatingsBuilder {
             return Err(Error::invalid("timestamps", "some ratings have a timestamp and others do not"));
         }
         // Deduplicate, keeping the position of the first occurrence.
-        let mut first: HashMap<(u32, u32), usize> = HashMap::with_capacity(self.value.len());
+        let mut first: FxHashMap<(u32, u32), usize> =
+            FxHashMap::with_capacity_and_hasher(self.value.len(), Default::default());
         let (mut user, mut item, mut value, mut time, mut count) = (vec![], vec![], vec![], vec![], vec![]);
         for k in 0..self.value.len() {
             let key = (self.user[k], self.item[k]);
