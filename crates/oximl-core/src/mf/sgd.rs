@@ -215,10 +215,12 @@ impl FunkSvd {
                         bu[u] += lr * (err - rb * bu[u]);
                         bi[i] += lr * (err - rb * bi[i]);
                     }
+                    // p ← p + lr·(e·q − λ·p) = keep·p + step·q, and q likewise with the old p.
+                    let (step, keep) = (lr * err, 1.0 - lr * rf);
                     for (pf, qf) in pu.iter_mut().zip(qi.iter_mut()) {
                         let (pv, qv) = (*pf, *qf);
-                        *pf = pv + lr * (err * qv - rf * pv);
-                        *qf = qv + lr * (err * pv - rf * qv);
+                        *pf = keep * pv + step * qv;
+                        *qf = keep * qv + step * pv;
                     }
                 }
                 sse
