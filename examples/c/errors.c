@@ -14,6 +14,97 @@ static int failures = 0;
     }                                                                                             \
   } while (0)
 
+static void write_file(const char *path, const char *content, size_t len) {
+  FILE *f = fopen(path, "wb");
+  if (f) { fwrite(content, 1, len, f); fclose(f); }
+}
+
+/* Keeps the first half of a file. */
+static int truncate_file(const char *path) {
+  static char buf[1 << 16];
+  FILE *f = fopen(path, "rb");
+  if (!f) return -1;
+  size_t len = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  write_file(path, buf, len / 2);
+  return 0;
+}
+
+static int recommender_errors(void) {
+  const char *users[] = {"a", "a", "b", "b"}, *items[] = {"x", "y", "x", "z"}, *ids[4], *bad_utf8[] = {"\xff", "a", "b", "b"};
+  float r[] = {5, 1, 4, 2}, nan_r[] = {5, 0.0f / 0.0f, 4, 2}, scores[4], f = 0;
+  size_t n = 0, counts[2];
+  oximl_ratings *ratings = NULL, *other = NULL;
+  oximl_recommender *model = NULL, *loaded = NULL;
+  oximl_recommender_metrics metrics;
+  oximl_ratings_info info;
+
+  EXPECT(oximl_ratings_new(NULL, items, r, NULL, 4, NULL, &ratings), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_ratings_new(users, items, r, NULL, 0, NULL, &ratings), OXIML_STATUS_INVALID_ARGUMENT); /* empty */
+  EXPECT(oximl_ratings_new(users, items, nan_r, NULL, 4, NULL, &ratings), OXIML_STATUS_NON_FINITE);
+  EXPECT(oximl_ratings_new(bad_utf8, items, r, NULL, 4, NULL, &ratings), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_ratings_new(users, items, r, NULL, 4, "{\"scale\": [1, 4]}", &ratings), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_ratings_new(users, items, r, NULL, 4, "{\"scael\": [1, 5]}", &ratings), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_ratings_new(users, items, r, NULL, 4, NULL, NULL), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_ratings_get_info(NULL, &info), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_ratings_load("/no/such/u.data", NULL, &ratings), OXIML_STATUS_IO);
+  EXPECT(oximl_ratings_load("/no/such/u.data", "{\"preset\": \"movielens_2m\"}", &ratings), OXIML_STATUS_INVALID_ARGUMENT);
+  write_file("target/bad.data", "1\t2\t3\n1\t2\n", 11);
+  EXPECT(oximl_ratings_load("target/bad.data", "{\"preset\": \"tsv\"}", &ratings), OXIML_STATUS_FORMAT);
+  remove("target/bad.data");
+
+  if (oximl_ratings_new(users, items, r, NULL, 4, NULL, &ratings) != OXIML_STATUS_OK) return 1;
+  EXPECT(oximl_ratings_split(ratings, "{\"method\": \"random\", \"test_fraction\": 1.5}", &other, &other), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_ratings_split(ratings, "{\"method\": \"shuffle\"}", &other, &other), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_fit(NULL, "{\"algorithm\": \"als\"}", &model), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_fit(ratings, NULL, &model), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_fit(ratings, "{\"algorithm\": \"svd++\"}", &model), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_fit(ratings, "{\"algorithm\": \"als\", \"factor\": 2}", &model), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_fit(ratings, "{\"algorithm\": \"funk_svd\", \"factors\": 0}", &model), OXIML_STATUS_INVALID_ARGUMENT);
+  if (oximl_recommender_fit(ratings, "{\"algorithm\": \"als\", \"factors\": 2}", &model) != OXIML_STATUS_OK) return 1;
+
+  EXPECT(oximl_recommender_predict(NULL, "a", "x", &f), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_predict(model, "a", NULL, &f), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_predict(model, "a", "x", NULL), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_recommend(NULL, "a", 2, true, ids, scores, 4, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_recommend(model, "nobody", 2, true, ids, scores, 4, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_recommend(model, "a", 0, true, ids, scores, 4, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_recommend(model, "a", 4, true, ids, scores, 4, &n), OXIML_STATUS_INVALID_ARGUMENT); /* 3 items */
+  EXPECT(oximl_recommender_recommend(model, "a", 2, true, NULL, scores, 4, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  n = 0;
+  EXPECT(oximl_recommender_recommend(model, "a", 3, true, ids, scores, 2, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  if (n != 3) { fprintf(stderr, "recommend should report the 3 entries it needs, said %zu\n", n); failures++; }
+  EXPECT(oximl_recommender_recommend(model, "a", 2, true, ids, scores, 4, NULL), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_recommend_batch(model, users, 2, 2, true, ids, scores, 3, counts), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_recommend_batch(model, users, 2, 2, true, ids, scores, 4, NULL), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_recommend_batch(model, items, 2, 2, true, ids, scores, 4, counts), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_similar_items(model, "w", 1, ids, scores, 4, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_similar_items(model, "x", 3, ids, scores, 4, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_recommend_new_user(model, users, r, 2, 1, true, ids, scores, 4, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_recommend_new_user(model, items, nan_r, 2, 1, true, ids, scores, 4, &n), OXIML_STATUS_NON_FINITE);
+  EXPECT(oximl_recommender_evaluate(model, NULL, 2, 4.0f, &metrics), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_evaluate(model, ratings, 0, 4.0f, &metrics), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_user_factors(model, "a", scores, 1), OXIML_STATUS_INVALID_ARGUMENT); /* needs 2 */
+  EXPECT(oximl_recommender_item_factors(model, "w", scores, 4), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_history(model, NULL, 0, &n), OXIML_STATUS_INVALID_ARGUMENT);
+
+  EXPECT(oximl_recommender_save(model, "/no/such/dir/model.oximl"), OXIML_STATUS_IO);
+  EXPECT(oximl_recommender_load("/no/such/model.oximl", &loaded), OXIML_STATUS_IO);
+  write_file("target/garbage.oximl", "\x10\x00\x00\x00\x00\x00\x00\x00{\"garbage\": 1}", 22);
+  EXPECT(oximl_recommender_load("target/garbage.oximl", &loaded), OXIML_STATUS_FORMAT);
+  if (oximl_recommender_save(model, "target/truncated.oximl") != OXIML_STATUS_OK) return 1;
+  if (truncate_file("target/truncated.oximl") != 0) return 1;
+  EXPECT(oximl_recommender_load("target/truncated.oximl", &loaded), OXIML_STATUS_FORMAT);
+  remove("target/garbage.oximl");
+  remove("target/truncated.oximl");
+
+  oximl_recommender_free(model);
+  oximl_recommender_free(NULL);
+  oximl_ratings_free(ratings);
+  oximl_ratings_free(NULL);
+  return 0;
+}
+
 int main(void) {
   oximl_sequential *m = NULL;
   float x[8] = {0}, y[2] = {0}, out[4];
@@ -62,6 +153,7 @@ int main(void) {
 
   oximl_sequential_free(m);
   oximl_sequential_free(NULL);
+  failures += recommender_errors();
   oximl_string_free(NULL);
   printf("errors: %s\n", failures ? "FAILED" : "ok");
   return failures != 0;
