@@ -40,6 +40,10 @@ typedef enum {
   OXIML_STATUS_INTERNAL = 255,
 } oximl_status;
 
+// An opaque table of word vectors with the options its sentence vectors are computed with. Concurrent queries
+// on one handle are safe; `free` needs exclusive access and invalidates every word pointer it gave out.
+typedef struct oximl_embeddings oximl_embeddings;
+
 // An opaque set of ratings (user id, item id, rating, optional timestamp). Immutable once built: every
 // function taking a `const oximl_ratings *` is safe to call concurrently on one handle.
 typedef struct oximl_ratings oximl_ratings;
@@ -157,6 +161,163 @@ oximl_status oximl_set_num_threads(size_t threads);
 // size_t n = oximl_num_threads();
 // ```
 size_t oximl_num_threads(void);
+
+// Loads word vectors: word2vec text or binary, GloVe, fastText `.vec` or oximl, detected from the content.
+// `options_json` may be NULL or an object with any of: `"format"` (`"auto"`, `"word2vec_text"`,
+// `"word2vec_binary"`, `"glove"`, `"fasttext"`, `"oximl"`), `"limit"` (read only the first n words), and for
+// sentence vectors `"oov"` (`"skip"` unknown words, `"error"`, or count them as `"zero"` vectors),
+// `"lowercase_fallback"` (look unknown words up again lowercased), `"tokenizer"` (`{"lowercase": false,
+// "keep_punctuation": false}`), `"sif"` (SIF weights `a / (a + p(w))` with this `a`, e.g. `1e-3`, and `p(w)`
+// from the row order by Zipf's law). Errors: `OXIML_STATUS_IO`, `OXIML_STATUS_FORMAT` (naming the line or
+// entry), `OXIML_STATUS_NON_FINITE`. Free with `oximl_embeddings_free`.
+//
+// ```c
+// oximl_embeddings *emb = NULL;
+// oximl_embeddings_load("glove.6B.100d.txt", "{\"limit\": 100000, \"tokenizer\": {\"lowercase\": true}}", &emb);
+// ```
+oximl_status oximl_embeddings_load(const char *path,
+                                   const char *options_json,
+                                   oximl_embeddings **out);
+
+// Saves the table in `format` (NULL or `"oximl"`: the fastest to reload; `"word2vec_text"`,
+// `"word2vec_binary"`, `"glove"`, `"fasttext"`).
+//
+// ```c
+// oximl_embeddings_save(emb, "vectors.oximl", NULL);
+// ```
+oximl_status oximl_embeddings_save(const oximl_embeddings *embeddings,
+                                   const char *path,
+                                   const char *format);
+
+// The number of values per vector.
+//
+// ```c
+// size_t dim = 0; oximl_embeddings_dim(emb, &dim);
+// ```
+oximl_status oximl_embeddings_dim(const oximl_embeddings *embeddings, size_t *out);
+
+// The number of words.
+//
+// ```c
+// size_t words = 0; oximl_embeddings_len(emb, &words);
+// ```
+oximl_status oximl_embeddings_len(const oximl_embeddings *embeddings, size_t *out);
+
+// The word of row `index` (in file order); the pointer is owned by the handle.
+//
+// ```c
+// const char *first = NULL; oximl_embeddings_word(emb, 0, &first);
+// ```
+oximl_status oximl_embeddings_word(const oximl_embeddings *embeddings,
+                                   size_t index,
+                                   const char **out);
+
+// The vector of `word` as stored (not normalized) into `out` (`capacity` floats; dim are needed). A word not
+// in the table is `OXIML_STATUS_INVALID_ARGUMENT`.
+//
+// ```c
+// float v[100]; oximl_embeddings_word_vector(emb, "king", v, 100);
+// ```
+oximl_status oximl_embeddings_word_vector(const oximl_embeddings *embeddings,
+                                          const char *word,
+                                          float *out,
+                                          size_t capacity);
+
+// The sentence vector of the text `sentence` (split by the handle's tokenizer): `Σv / ‖Σv‖` over its known words (weighted
+// with `sif`), into `out` (`capacity` floats; dim are needed). `*found` (may be NULL) tells whether the text
+// had a known word; if not, `out` is zero.
+//
+// ```c
+// float v[100]; bool found = false;
+// oximl_embeddings_sentence_vector(emb, "The cat sat on the mat.", v, 100, &found);
+// ```
+oximl_status oximl_embeddings_sentence_vector(const oximl_embeddings *embeddings,
+                                              const char *sentence,
+                                              float *out,
+                                              size_t capacity,
+                                              bool *found);
+
+// `oximl_embeddings_sentence_vector` of `n` tokens the caller has split already.
+//
+// ```c
+// const char *tokens[] = {"hot", "dog"}; float v[100]; bool found = false;
+// oximl_embeddings_sentence_vector_tokens(emb, tokens, 2, v, 100, &found);
+// ```
+oximl_status oximl_embeddings_sentence_vector_tokens(const oximl_embeddings *embeddings,
+                                                     const char *const *tokens,
+                                                     size_t n,
+                                                     float *out,
+                                                     size_t capacity,
+                                                     bool *found);
+
+// The sentence vectors of `n` texts, in parallel on oximl's pool, into `out` as `n × dim` row-major floats
+// (`capacity` floats), identical to one-by-one calls for any thread count. `found` (may be NULL) receives `n`
+// flags; a text without a known word has a zero row.
+//
+// ```c
+// const char *texts[] = {"a cat", "a dog"}; float v[2 * 100]; bool found[2];
+// oximl_embeddings_embed_batch(emb, texts, 2, v, 2 * 100, found);
+// ```
+oximl_status oximl_embeddings_embed_batch(const oximl_embeddings *embeddings,
+                                          const char *const *texts,
+                                          size_t n,
+                                          float *out,
+                                          size_t capacity,
+                                          bool *found);
+
+// The `k` words most similar to `word` by cosine (the word itself excluded), best first, leaving out the
+// `n_exclude` words of `exclude` (may be NULL when 0): `ids[j]` (owned by the handle) and `scores[j]` for
+// `j < *written`. The buffers hold `capacity` entries and need `k` (else `*written = k` and the status is
+// `OXIML_STATUS_INVALID_ARGUMENT`). Errors: unknown word, `k = 0`.
+//
+// ```c
+// const char *ids[5]; float cos[5]; size_t n = 0;
+// oximl_embeddings_most_similar(emb, "king", 5, NULL, 0, ids, cos, 5, &n);
+// ```
+oximl_status oximl_embeddings_most_similar(const oximl_embeddings *embeddings,
+                                           const char *word,
+                                           size_t k,
+                                           const char *const *exclude,
+                                           size_t n_exclude,
+                                           const char **ids,
+                                           float *scores,
+                                           size_t capacity,
+                                           size_t *written);
+
+// `oximl_embeddings_most_similar` for a query vector of `dim` floats (e.g. a sentence vector). Errors: a wrong
+// `dim`, a zero vector (no direction), NaN or infinity.
+//
+// ```c
+// oximl_embeddings_most_similar_vector(emb, v, 100, 5, NULL, 0, ids, cos, 5, &n);
+// ```
+oximl_status oximl_embeddings_most_similar_vector(const oximl_embeddings *embeddings,
+                                                  const float *vector,
+                                                  size_t dim,
+                                                  size_t k,
+                                                  const char *const *exclude,
+                                                  size_t n_exclude,
+                                                  const char **ids,
+                                                  float *scores,
+                                                  size_t capacity,
+                                                  size_t *written);
+
+// The cosine similarity of two words of the table (0 if either is a zero vector). Unknown word:
+// `OXIML_STATUS_INVALID_ARGUMENT`.
+//
+// ```c
+// float s = 0; oximl_embeddings_similarity(emb, "king", "queen", &s);
+// ```
+oximl_status oximl_embeddings_similarity(const oximl_embeddings *embeddings,
+                                         const char *a,
+                                         const char *b,
+                                         float *out);
+
+// Releases a table (and the word strings it gave out); NULL is a no-op.
+//
+// ```c
+// oximl_embeddings_free(emb);
+// ```
+void oximl_embeddings_free(oximl_embeddings *embeddings);
 
 // Builds ratings from `n` triplets: `users[i]` rated `items[i]` with `ratings[i]` (and `timestamps[i]` when
 // `timestamps` is not NULL). `options_json` may be NULL or `{"scale": [1, 5], "duplicates": "last_wins" |

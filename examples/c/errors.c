@@ -105,6 +105,67 @@ static int recommender_errors(void) {
   return 0;
 }
 
+static int embeddings_errors(void) {
+  oximl_embeddings *emb = NULL;
+  const char *ids[4], *w = NULL, *texts[] = {"a b", NULL}, *exclude[] = {"a"};
+  float v[4], scores[4], zero[2] = {0, 0}, nan_v[2] = {0.0f / 0.0f, 1}, s = 0;
+  size_t n = 0;
+  bool found[2];
+
+  EXPECT(oximl_embeddings_load("/no/such/vectors.txt", NULL, &emb), OXIML_STATUS_IO);
+  EXPECT(oximl_embeddings_load(NULL, NULL, &emb), OXIML_STATUS_INVALID_ARGUMENT);
+  write_file("target/vectors.txt", "2 2\na 1 0\nb 0 1\n", 16);
+  EXPECT(oximl_embeddings_load("target/vectors.txt", NULL, NULL), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_load("target/vectors.txt", "{\"limt\": 1}", &emb), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_load("target/vectors.txt", "{\"oov\": \"ignore\"}", &emb), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_load("target/vectors.txt", "{\"sif\": -1}", &emb), OXIML_STATUS_INVALID_ARGUMENT);
+  write_file("target/truncated.txt", "3 2\na 1 0\nb 0 1\n", 16); /* the header promises 3 words */
+  EXPECT(oximl_embeddings_load("target/truncated.txt", NULL, &emb), OXIML_STATUS_FORMAT);
+  write_file("target/truncated.txt", "2 2\na 1 0\nb 0\n", 14); /* a short row */
+  EXPECT(oximl_embeddings_load("target/truncated.txt", NULL, &emb), OXIML_STATUS_FORMAT);
+  write_file("target/truncated.txt", "2 2\na 1 inf\nb 0 1\n", 18);
+  EXPECT(oximl_embeddings_load("target/truncated.txt", NULL, &emb), OXIML_STATUS_NON_FINITE);
+  remove("target/truncated.txt");
+  EXPECT(oximl_embeddings_dim(NULL, &n), OXIML_STATUS_INVALID_ARGUMENT);
+
+  if (oximl_embeddings_load("target/vectors.txt", "{\"oov\": \"error\"}", &emb) != OXIML_STATUS_OK) return 1;
+  remove("target/vectors.txt");
+  EXPECT(oximl_embeddings_dim(emb, NULL), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_word(emb, 2, &w), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_word_vector(emb, "zzz", v, 4), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_word_vector(emb, "a", v, 1), OXIML_STATUS_INVALID_ARGUMENT); /* needs 2 */
+  EXPECT(oximl_embeddings_word_vector(emb, "a", NULL, 2), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_sentence_vector(emb, "a zzz", v, 2, NULL), OXIML_STATUS_INVALID_ARGUMENT); /* oov: error */
+  EXPECT(oximl_embeddings_sentence_vector(emb, NULL, v, 2, NULL), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_sentence_vector(emb, "a", v, 1, NULL), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_sentence_vector_tokens(emb, NULL, 2, v, 2, NULL), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_embed_batch(emb, texts, 2, v, 4, found), OXIML_STATUS_INVALID_ARGUMENT); /* NULL text */
+  EXPECT(oximl_embeddings_embed_batch(emb, texts, 1, v, 1, found), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_embed_batch(NULL, texts, 1, v, 2, found), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_most_similar(emb, "zzz", 1, NULL, 0, ids, scores, 4, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_most_similar(emb, "a", 0, NULL, 0, ids, scores, 4, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_most_similar(emb, "a", 1, NULL, 1, ids, scores, 4, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  n = 0;
+  EXPECT(oximl_embeddings_most_similar(emb, "a", 3, exclude, 1, ids, scores, 2, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  if (n != 3) { fprintf(stderr, "most_similar should report the 3 entries it needs, said %zu\n", n); failures++; }
+  EXPECT(oximl_embeddings_most_similar_vector(emb, zero, 2, 1, NULL, 0, ids, scores, 4, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_most_similar_vector(emb, nan_v, 2, 1, NULL, 0, ids, scores, 4, &n), OXIML_STATUS_NON_FINITE);
+  EXPECT(oximl_embeddings_most_similar_vector(emb, v, 3, 1, NULL, 0, ids, scores, 4, &n), OXIML_STATUS_SHAPE);
+  EXPECT(oximl_embeddings_most_similar_vector(emb, NULL, 2, 1, NULL, 0, ids, scores, 4, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_similarity(emb, "a", "zzz", &s), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_save(emb, "target/v.bin", "word2vec"), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_save(emb, "/no/such/dir/v.oximl", NULL), OXIML_STATUS_IO);
+  if (oximl_embeddings_save(emb, "target/v.oximl", NULL) != OXIML_STATUS_OK) return 1;
+  oximl_embeddings_free(emb);
+  emb = NULL;
+  if (truncate_file("target/v.oximl") != 0) return 1;
+  EXPECT(oximl_embeddings_load("target/v.oximl", NULL, &emb), OXIML_STATUS_FORMAT);
+  remove("target/v.oximl");
+  oximl_embeddings_free(emb);
+  oximl_embeddings_free(NULL);
+  return 0;
+}
+
 int main(void) {
   oximl_sequential *m = NULL;
   float x[8] = {0}, y[2] = {0}, out[4];
@@ -154,6 +215,7 @@ int main(void) {
   oximl_sequential_free(m);
   oximl_sequential_free(NULL);
   failures += recommender_errors();
+  failures += embeddings_errors();
   oximl_string_free(NULL);
   printf("errors: %s\n", failures ? "FAILED" : "ok");
   return failures != 0;

@@ -106,7 +106,9 @@ pub(crate) struct CIds(Vec<CString>);
 impl CIds {
     pub(crate) fn new(ids: &[String]) -> Result<CIds> {
         ids.iter()
-            .map(|s| CString::new(s.as_str()).map_err(|_| Error::invalid("ids", format!("id {s:?} contains a NUL byte"))))
+            .map(|s| {
+                CString::new(s.as_str()).map_err(|_| Error::invalid("ids", format!("id {s:?} contains a NUL byte")))
+            })
             .collect::<Result<_>>()
             .map(CIds)
     }

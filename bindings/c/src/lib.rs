@@ -12,9 +12,11 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 mod convert;
+mod embeddings;
 mod recommender;
 mod sequential;
 
+pub use embeddings::*;
 pub use recommender::*;
 pub use sequential::*;
 

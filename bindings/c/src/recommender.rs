@@ -183,7 +183,9 @@ enum Split {
         #[serde(default)]
         seed: u64,
     },
-    LeaveLastK { k: usize },
+    LeaveLastK {
+        k: usize,
+    },
 }
 
 /// Splits ratings into two new sets that keep the ids of the whole: `split_json` is `{"method": "random",
