@@ -57,6 +57,14 @@ typedef struct oximl_recommender oximl_recommender;
 // `add`, `compile`, `fit` and `free` need exclusive access.
 typedef struct oximl_sequential oximl_sequential;
 
+// The size of a table.
+typedef struct {
+  // The number of words (rows).
+  size_t words;
+  // The number of values per vector.
+  size_t dim;
+} oximl_embeddings_info;
+
 // Sizes of a ratings set.
 typedef struct {
   // Ratings after deduplication.
@@ -189,19 +197,13 @@ oximl_status oximl_embeddings_save(const oximl_embeddings *embeddings,
                                    const char *path,
                                    const char *format);
 
-// The number of values per vector.
+// The number of words and the dimension of a table.
 //
 // ```c
-// size_t dim = 0; oximl_embeddings_dim(emb, &dim);
+// oximl_embeddings_info info; oximl_embeddings_get_info(emb, &info); printf("%zu × %zu\n", info.words, info.dim);
 // ```
-oximl_status oximl_embeddings_dim(const oximl_embeddings *embeddings, size_t *out);
-
-// The number of words.
-//
-// ```c
-// size_t words = 0; oximl_embeddings_len(emb, &words);
-// ```
-oximl_status oximl_embeddings_len(const oximl_embeddings *embeddings, size_t *out);
+oximl_status oximl_embeddings_get_info(const oximl_embeddings *embeddings,
+                                       oximl_embeddings_info *out);
 
 // The word of row `index` (in file order); the pointer is owned by the handle.
 //

@@ -6,24 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CHECK(call)                                                                   \
-  do {                                                                                \
-    oximl_status s_ = (call);                                                         \
-    if (s_ != OXIML_STATUS_OK) {                                                      \
-      fprintf(stderr, "%s:%d: %s -> %d: %s\n", __FILE__, __LINE__, #call, (int)s_,    \
-              oximl_last_error());                                                    \
-      return 1;                                                                       \
-    }                                                                                 \
-  } while (0)
-#define EXPECT(cond, ...)                                                                    \
-  do {                                                                                       \
-    if (!(cond)) {                                                                           \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
-      fprintf(stderr, __VA_ARGS__);                                                          \
-      fputc('\n', stderr);                                                                   \
-      return 1;                                                                              \
-    }                                                                                        \
-  } while (0)
+#include "check.h"
 
 enum { WORDS = 8, DIM = 4, TEXTS = 4 };
 static const double TOL = 1e-6; /* float sums of a few terms vs. the double reference */
@@ -103,10 +86,9 @@ int main(void) {
 
   oximl_embeddings *emb = NULL, *sif = NULL, *back = NULL;
   CHECK(oximl_embeddings_load(path, NULL, &emb));
-  size_t dim = 0, len = 0;
-  CHECK(oximl_embeddings_dim(emb, &dim));
-  CHECK(oximl_embeddings_len(emb, &len));
-  EXPECT(dim == DIM && len == WORDS, "dim %zu, len %zu", dim, len);
+  oximl_embeddings_info info;
+  CHECK(oximl_embeddings_get_info(emb, &info));
+  EXPECT(info.dim == DIM && info.words == WORDS, "dim %zu, words %zu", info.dim, info.words);
   float v[DIM];
   CHECK(oximl_embeddings_word_vector(emb, "king", v, DIM));
   EXPECT(memcmp(v, table[7], sizeof v) == 0, "king's vector differs from the file");

@@ -126,11 +126,12 @@ static int embeddings_errors(void) {
   write_file("target/truncated.txt", "2 2\na 1 inf\nb 0 1\n", 18);
   EXPECT(oximl_embeddings_load("target/truncated.txt", NULL, &emb), OXIML_STATUS_NON_FINITE);
   remove("target/truncated.txt");
-  EXPECT(oximl_embeddings_dim(NULL, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  oximl_embeddings_info info;
+  EXPECT(oximl_embeddings_get_info(NULL, &info), OXIML_STATUS_INVALID_ARGUMENT);
 
   if (oximl_embeddings_load("target/vectors.txt", "{\"oov\": \"error\"}", &emb) != OXIML_STATUS_OK) return 1;
   remove("target/vectors.txt");
-  EXPECT(oximl_embeddings_dim(emb, NULL), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_get_info(emb, NULL), OXIML_STATUS_INVALID_ARGUMENT);
   EXPECT(oximl_embeddings_word(emb, 2, &w), OXIML_STATUS_INVALID_ARGUMENT);
   EXPECT(oximl_embeddings_word_vector(emb, "zzz", v, 4), OXIML_STATUS_INVALID_ARGUMENT);
   EXPECT(oximl_embeddings_word_vector(emb, "a", v, 1), OXIML_STATUS_INVALID_ARGUMENT); /* needs 2 */

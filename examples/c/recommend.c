@@ -6,24 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CHECK(call)                                                                   \
-  do {                                                                                \
-    oximl_status s_ = (call);                                                         \
-    if (s_ != OXIML_STATUS_OK) {                                                      \
-      fprintf(stderr, "%s:%d: %s -> %d: %s\n", __FILE__, __LINE__, #call, (int)s_,    \
-              oximl_last_error());                                                    \
-      return 1;                                                                       \
-    }                                                                                 \
-  } while (0)
-#define EXPECT(cond, ...)                                                                    \
-  do {                                                                                       \
-    if (!(cond)) {                                                                           \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
-      fprintf(stderr, __VA_ARGS__);                                                          \
-      fputc('\n', stderr);                                                                   \
-      return 1;                                                                              \
-    }                                                                                        \
-  } while (0)
+#include "check.h"
 
 enum { USERS = 200, ITEMS = 200, GROUPS = 4, PER_USER = 30, N = USERS * PER_USER, K = 10 };
 

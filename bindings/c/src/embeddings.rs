@@ -121,30 +121,30 @@ pub extern "C" fn oximl_embeddings_save(
     })
 }
 
-/// The number of values per vector.
-///
-/// ```c
-/// size_t dim = 0; oximl_embeddings_dim(emb, &dim);
-/// ```
-#[unsafe(no_mangle)]
-pub extern "C" fn oximl_embeddings_dim(embeddings: *const oximl_embeddings, out: *mut usize) -> oximl_status {
-    guard(|| {
-        let slot = out_slot("out", out)?;
-        slot.write(handle("embeddings", embeddings)?.kv.dim());
-        Ok(())
-    })
+/// The size of a table.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct oximl_embeddings_info {
+    /// The number of words (rows).
+    pub words: usize,
+    /// The number of values per vector.
+    pub dim: usize,
 }
 
-/// The number of words.
+/// The number of words and the dimension of a table.
 ///
 /// ```c
-/// size_t words = 0; oximl_embeddings_len(emb, &words);
+/// oximl_embeddings_info info; oximl_embeddings_get_info(emb, &info); printf("%zu × %zu\n", info.words, info.dim);
 /// ```
 #[unsafe(no_mangle)]
-pub extern "C" fn oximl_embeddings_len(embeddings: *const oximl_embeddings, out: *mut usize) -> oximl_status {
+pub extern "C" fn oximl_embeddings_get_info(
+    embeddings: *const oximl_embeddings,
+    out: *mut oximl_embeddings_info,
+) -> oximl_status {
     guard(|| {
         let slot = out_slot("out", out)?;
-        slot.write(handle("embeddings", embeddings)?.kv.len());
+        let kv = &handle("embeddings", embeddings)?.kv;
+        slot.write(oximl_embeddings_info { words: kv.len(), dim: kv.dim() });
         Ok(())
     })
 }
