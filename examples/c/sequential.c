@@ -6,15 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(call)                                                                   \
-  do {                                                                                \
-    oximl_status s_ = (call);                                                         \
-    if (s_ != OXIML_STATUS_OK) {                                                      \
-      fprintf(stderr, "%s:%d: %s -> %d: %s\n", __FILE__, __LINE__, #call, (int)s_,    \
-              oximl_last_error());                                                    \
-      return 1;                                                                       \
-    }                                                                                 \
-  } while (0)
+#include "check.h"
 
 enum { ROWS = 150, COLS = 4 };
 

@@ -11,8 +11,13 @@
 // contract, checks for NULL, and dereferences only inside a `// SAFETY:`-commented block.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+mod convert;
+mod embeddings;
+mod recommender;
 mod sequential;
 
+pub use embeddings::*;
+pub use recommender::*;
 pub use sequential::*;
 
 use oximl_core::Error;

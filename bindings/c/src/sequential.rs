@@ -355,10 +355,7 @@ pub extern "C" fn oximl_sequential_load(path: *const c_char, out: *mut *mut oxim
 /// ```
 #[unsafe(no_mangle)]
 pub extern "C" fn oximl_sequential_free(model: *mut oximl_sequential) {
-    if !model.is_null() {
-        // SAFETY: created by `Box::into_raw` in this library and, by contract, freed once.
-        let _ = std::panic::catch_unwind(|| drop(unsafe { Box::from_raw(model) }));
-    }
+    crate::convert::release(model)
 }
 
 /// Releases a string returned by the library; NULL is a no-op.

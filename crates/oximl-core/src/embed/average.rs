@@ -12,6 +12,7 @@ use super::vectors::{KeyedVectors, normalize};
 use crate::{Error, Result};
 use ndarray::{Array1, Array2, ArrayViewMut1, ArrayViewMut2, Axis};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// What to do with a word that is not in the table.
@@ -20,7 +21,8 @@ use std::collections::HashMap;
 /// use oximl_core::embed::OovPolicy;
 /// assert_eq!(OovPolicy::default(), OovPolicy::Skip);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OovPolicy {
     /// Ignore it (the default).
     #[default]

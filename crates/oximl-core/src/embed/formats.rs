@@ -22,6 +22,7 @@ use super::vectors::{KeyedVectors, check_word};
 use crate::io::{self, Storage, TensorRef};
 use crate::{Error, Result};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
 
@@ -33,18 +34,22 @@ use std::path::Path;
 /// assert_eq!(kv.dim(), 2);
 /// assert_eq!(VectorFormat::detect(b"a 1 2\n").unwrap(), VectorFormat::Glove);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum VectorFormat {
     /// Decide from the content (see the [module documentation](self)).
     #[default]
     Auto,
     /// word2vec text: a `<words> <dims>` header line, then one word and its values per line.
+    #[serde(rename = "word2vec_text")]
     Word2VecText,
     /// word2vec binary: the header line, then each word, a space and its values as little-endian `f32`.
+    #[serde(rename = "word2vec_binary")]
     Word2VecBinary,
     /// GloVe text: the word2vec text rows without a header.
     Glove,
     /// fastText `.vec`: the word2vec text syntax (read and written as [`VectorFormat::Word2VecText`]).
+    #[serde(rename = "fasttext")]
     FastText,
     /// oximl's own format (see [`crate::io`]), the fastest to reload.
     Oximl,
@@ -96,7 +101,8 @@ impl VectorFormat {
 /// let o = LoadOptions::default().format(VectorFormat::Glove).limit(100_000);
 /// assert_eq!(o.get_limit(), Some(100_000));
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LoadOptions {
     format: VectorFormat,
     limit: Option<usize>,

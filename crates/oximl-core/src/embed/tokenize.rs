@@ -6,6 +6,8 @@
 //! one-character tokens with [`TokenizeOptions::keep_punctuation`]. With [`TokenizeOptions::lowercase`] words are
 //! lowercased with Unicode rules ([`str::to_lowercase`]).
 
+use serde::{Deserialize, Serialize};
+
 /// How [`tokenize`] splits text.
 ///
 /// ```
@@ -13,7 +15,8 @@
 /// let o = TokenizeOptions::default().lowercase(true).keep_punctuation(true);
 /// assert_eq!(tokenize("Hi, Zoë!", &o), ["hi", ",", "zoë", "!"]);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TokenizeOptions {
     lowercase: bool,
     keep_punctuation: bool,

@@ -138,7 +138,8 @@ pub enum Duplicates {
 /// let opts = RatingsOptions { scale: Some((1.0, 5.0)), ..Default::default() };
 /// assert!(Ratings::from_triplets([("u", "i", 6.0)], opts).is_err());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RatingsOptions {
     /// The declared rating scale `(min, max)`: ratings outside are refused and predictions are clipped to it.
     /// `None`: the smallest and largest rating seen.
@@ -439,7 +440,7 @@ impl RatingsBuilder {
 /// let e = Ratings::parse_csv(text.as_bytes(), &CsvOptions::csv()).unwrap_err();
 /// assert!(e.to_string().contains("line 3"));
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CsvOptions {
     /// Field separator (any non-empty string: `","`, `"\t"`, `"::"`).
     pub separator: String,

@@ -1,0 +1,183 @@
+//! Conversions shared by the recommender and embedding handles: JSON options over the core's serde configs,
+//! arrays of C strings in, ranked `(id, score)` lists out.
+
+use crate::sequential::{out_slot, text};
+use oximl_core::{Error, Result};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::ffi::{CString, c_char};
+use std::mem::MaybeUninit;
+use std::panic::AssertUnwindSafe;
+
+/// The core config `T` from the caller's JSON object merged over `base` (objects merged key by key; NULL JSON =
+/// `base` as is; no `base`: the JSON is required and `T`'s serde defaults fill the rest). A key that `T` does not
+/// have is an error, so that a misspelt option is not silently ignored.
+pub(crate) fn config<T: Serialize + DeserializeOwned>(name: &str, json: *const c_char, base: Option<&T>) -> Result<T> {
+    merged(name, object(name, json, base.is_some())?, base)
+}
+
+/// The caller's JSON text parsed; NULL is `{}` when `optional`.
+pub(crate) fn object(name: &str, json: *const c_char, optional: bool) -> Result<Value> {
+    if json.is_null() && optional {
+        return Ok(Value::Object(Default::default()));
+    }
+    serde_json::from_str(text(name, json)?).map_err(|e| Error::invalid(name, format!("invalid JSON: {e}")))
+}
+
+/// [`config`] from an already parsed `patch`.
+pub(crate) fn merged<T: Serialize + DeserializeOwned>(name: &str, patch: Value, base: Option<&T>) -> Result<T> {
+    let bad = |reason: String| Error::invalid(name, reason);
+    let mut value = match base {
+        Some(b) => serde_json::to_value(b).map_err(|e| bad(e.to_string()))?,
+        None => Value::Object(Default::default()),
+    };
+    merge(&mut value, &patch);
+    let parsed: T = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+    let back = serde_json::to_value(&parsed).map_err(|e| bad(e.to_string()))?;
+    match unknown_key(&patch, &back) {
+        Some(key) => Err(bad(format!("unknown option `{key}`"))),
+        None => Ok(parsed),
+    }
+}
+
+fn merge(dst: &mut Value, patch: &Value) {
+    match (dst, patch) {
+        (Value::Object(d), Value::Object(p)) => {
+            for (k, v) in p {
+                merge(d.entry(k.as_str()).or_insert(Value::Null), v);
+            }
+        }
+        (d, p) => *d = p.clone(),
+    }
+}
+
+/// The first key (dotted path) of `patch` absent from `known`.
+fn unknown_key(patch: &Value, known: &Value) -> Option<String> {
+    let (Value::Object(p), Value::Object(k)) = (patch, known) else { return None };
+    p.iter().find_map(|(key, v)| match k.get(key) {
+        None => Some(key.clone()),
+        Some(inner) => unknown_key(v, inner).map(|sub| format!("{key}.{sub}")),
+    })
+}
+
+/// Hands a new handle to C.
+pub(crate) fn boxed<T>(value: T, out: &mut MaybeUninit<*mut T>) {
+    out.write(Box::into_raw(Box::new(value)));
+}
+
+/// Releases a handle given by [`boxed`]; NULL is a no-op.
+pub(crate) fn release<T>(p: *mut T) {
+    if !p.is_null() {
+        // SAFETY: created by `Box::into_raw` in this library and, by contract, freed once.
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(p) })));
+    }
+}
+
+/// `n` UTF-8 strings from a C array of `n` pointers (NULL allowed when `n` is 0).
+pub(crate) fn strings<'a>(name: &str, array: *const *const c_char, n: usize) -> Result<Vec<&'a str>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if array.is_null() {
+        return Err(Error::invalid(name, "NULL array"));
+    }
+    // SAFETY: the caller guarantees `n` readable pointers at `array` for the duration of the call.
+    let ptrs = unsafe { std::slice::from_raw_parts(array, n) };
+    ptrs.iter().enumerate().map(|(i, &p)| text(&format!("{name}[{i}]"), p)).collect()
+}
+
+/// `n` values from a C array (NULL allowed when `n` is 0).
+pub(crate) fn values<'a, T>(name: &str, array: *const T, n: usize) -> Result<&'a [T]> {
+    if n == 0 {
+        return Ok(&[]);
+    }
+    if array.is_null() {
+        return Err(Error::invalid(name, "NULL array"));
+    }
+    // SAFETY: the caller guarantees `n` readable values at `array` for the duration of the call.
+    Ok(unsafe { std::slice::from_raw_parts(array, n) })
+}
+
+/// NUL-terminated copies of a handle's ids, so that results can hand out `const char *` valid as long as the
+/// handle.
+pub(crate) struct CIds(Vec<CString>);
+
+impl CIds {
+    pub(crate) fn new(ids: &[String]) -> Result<CIds> {
+        ids.iter()
+            .map(|s| {
+                CString::new(s.as_str()).map_err(|_| Error::invalid("ids", format!("id {s:?} contains a NUL byte")))
+            })
+            .collect::<Result<_>>()
+            .map(CIds)
+    }
+
+    pub(crate) fn get(&self, index: Option<usize>) -> Result<*const c_char> {
+        index
+            .and_then(|i| self.0.get(i))
+            .map(|s| s.as_ptr())
+            .ok_or_else(|| Error::invalid("id", "result id missing from the handle's id table (please report)"))
+    }
+}
+
+/// The caller's buffers for up to `needed` ranked `(id, score)` entries, checked before any work: `ids` and
+/// `scores` hold `capacity` entries each. When they are NULL or too small, `written` receives `needed`.
+pub(crate) struct Ranked<'a> {
+    ids: &'a mut [*const c_char],
+    scores: &'a mut [f32],
+    written: &'a mut MaybeUninit<usize>,
+}
+
+impl<'a> Ranked<'a> {
+    pub(crate) fn new(
+        ids: *mut *const c_char,
+        scores: *mut f32,
+        capacity: usize,
+        needed: usize,
+        written: *mut usize,
+    ) -> Result<Ranked<'a>> {
+        let written = out_slot("written", written)?;
+        if ids.is_null() || scores.is_null() || capacity < needed {
+            written.write(needed);
+            let what = if ids.is_null() || scores.is_null() { "NULL buffer" } else { "buffer too small" };
+            return Err(Error::invalid(
+                "ids/scores",
+                format!("{what}: the buffers hold {capacity} entries, {needed} are needed"),
+            ));
+        }
+        // SAFETY: non-NULL, and by the caller's contract `capacity >= needed` writable entries each, not aliased.
+        let (ids, scores) =
+            unsafe { (std::slice::from_raw_parts_mut(ids, needed), std::slice::from_raw_parts_mut(scores, needed)) };
+        Ok(Ranked { ids, scores, written })
+    }
+
+    /// Writes `entries` (at most `needed` of them) and their count.
+    pub(crate) fn fill(self, entries: impl IntoIterator<Item = Result<(*const c_char, f32)>>) -> Result<()> {
+        let mut n = 0;
+        for (entry, (id, score)) in entries.into_iter().zip(self.ids.iter_mut().zip(self.scores.iter_mut())) {
+            (*id, *score) = entry?;
+            n += 1;
+        }
+        self.written.write(n);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oximl_core::mf::RatingsOptions;
+
+    #[test]
+    fn config_merges_over_the_base_and_refuses_unknown_keys() {
+        let base = RatingsOptions::default();
+        let o: RatingsOptions = config("o", c"{\"scale\": [1, 5]}".as_ptr(), Some(&base)).unwrap();
+        assert_eq!(o.scale, Some((1.0, 5.0)));
+        assert_eq!(config("o", std::ptr::null(), Some(&base)).unwrap(), base);
+        let e = config::<RatingsOptions>("o", c"{\"scael\": [1, 5]}".as_ptr(), Some(&base)).unwrap_err();
+        assert!(e.to_string().contains("unknown option `scael`"), "{e}");
+        assert!(config::<RatingsOptions>("o", std::ptr::null(), None).is_err());
+        assert!(config::<RatingsOptions>("o", c"{\"duplicates\": \"median\"}".as_ptr(), None).is_err());
+    }
+}
