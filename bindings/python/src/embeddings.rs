@@ -2,7 +2,7 @@
 //! neighbour searches run with the GIL released (batches in parallel on oximl's pool); `vectors` is a read-only
 //! numpy view of the table, without a copy.
 
-use crate::{detach, to_py_err};
+use crate::{detach, to_py_bytes, to_py_err};
 use ndarray::ArrayView1;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, ToPyArray};
 use oximl_core::embed::{
@@ -111,8 +111,7 @@ impl PyKeyedVectors {
 
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let kv = &self.inner;
-        let bytes = detach(py, move || kv.to_bytes())?;
-        Ok(PyBytes::new(py, &bytes))
+        to_py_bytes(py, move || kv.to_bytes())
     }
 
     /// Writes the table in `format` (oximl, word2vec, word2vec_binary, glove or fasttext).

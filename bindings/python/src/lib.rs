@@ -8,7 +8,7 @@ mod sequential;
 use oximl_core::Error;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyType;
+use pyo3::types::{PyBytes, PyType};
 
 /// The Python exception classes of `oximl.errors` (its `BY_CODE`), indexed by `Error::code()`.
 static EXCEPTIONS: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
@@ -32,6 +32,14 @@ pub(crate) fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
 /// Calls a core function with the GIL released and converts its error.
 pub(crate) fn detach<T: Send>(py: Python<'_>, f: impl FnOnce() -> oximl_core::Result<T> + Send) -> PyResult<T> {
     py.detach(f).map_err(|e| to_py_err(py, e))
+}
+
+/// Serializes with the GIL released into Python `bytes` (what the pickling methods return).
+pub(crate) fn to_py_bytes<'py>(
+    py: Python<'py>,
+    f: impl FnOnce() -> oximl_core::Result<Vec<u8>> + Send,
+) -> PyResult<Bound<'py, PyBytes>> {
+    Ok(PyBytes::new(py, &detach(py, f)?))
 }
 
 /// The library's version.

@@ -2,7 +2,7 @@
 //! `oximl.recommend`. Ids arrive as strings (`oximl.recommend` turns integer ids into their decimal text, as the
 //! core does); training, batch scoring and metrics run with the GIL released.
 
-use crate::{detach, to_py_err};
+use crate::{detach, to_py_bytes, to_py_err};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, ToPyArray};
 use oximl_core::mf::{
     Algorithm, CsvOptions, Duplicates, Folded, MfModel, Ratings, RatingsBuilder, RatingsOptions, metrics, split,
@@ -363,8 +363,7 @@ impl PyMfModel {
 
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let model = &self.inner;
-        let bytes = detach(py, move || model.to_bytes())?;
-        Ok(PyBytes::new(py, &bytes))
+        to_py_bytes(py, move || model.to_bytes())
     }
 
     #[staticmethod]
