@@ -117,8 +117,9 @@ class Ratings:
             raise ValueError(f"unknown layout {layout!r}; expected one of {sorted(LAYOUTS)}")
         lsep, lheader, lscale = LAYOUTS[layout]
         scale = lscale if scale is None else (float(scale[0]), float(scale[1]))
+        u, i, r, t = columns
         return cls._wrap(_oximl.Ratings.read_csv(os.fspath(path), lsep if sep is None else sep,
-                                                 lheader if header is None else bool(header), tuple(columns),
+                                                 lheader if header is None else bool(header), (u, i, r, t),
                                                  bool(skip_invalid), scale, duplicates))
 
     @classmethod
