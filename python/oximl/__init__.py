@@ -3,6 +3,7 @@
 import os as _os
 
 from oximl import _oximl, callbacks, layers, losses, metrics, models, optimizers, regularizers
+from oximl import embeddings, recommend
 from oximl._oximl import __version__, num_threads, set_num_threads, version
 from oximl.errors import *  # noqa: F401,F403 (the exception classes)
 from oximl.errors import __all__ as _error_names
@@ -10,11 +11,13 @@ from oximl.errors import __all__ as _error_names
 __all__ = [
     "__version__",
     "callbacks",
+    "embeddings",
     "layers",
     "losses",
     "metrics",
     "models",
     "optimizers",
+    "recommend",
     "regularizers",
     "version",
     "set_num_threads",

@@ -1,12 +1,14 @@
 //! The Python extension `oximl._oximl`: thin wrappers that extract arguments, call the core (with the GIL
 //! released for anything heavy) and convert results. The public Python API lives in `python/oximl/`.
 
+mod embeddings;
+mod recommend;
 mod sequential;
 
 use oximl_core::Error;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyType;
+use pyo3::types::{PyBytes, PyType};
 
 /// The Python exception classes of `oximl.errors` (its `BY_CODE`), indexed by `Error::code()`.
 static EXCEPTIONS: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
@@ -30,6 +32,14 @@ pub(crate) fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
 /// Calls a core function with the GIL released and converts its error.
 pub(crate) fn detach<T: Send>(py: Python<'_>, f: impl FnOnce() -> oximl_core::Result<T> + Send) -> PyResult<T> {
     py.detach(f).map_err(|e| to_py_err(py, e))
+}
+
+/// Serializes with the GIL released into Python `bytes` (what the pickling methods return).
+pub(crate) fn to_py_bytes<'py>(
+    py: Python<'py>,
+    f: impl FnOnce() -> oximl_core::Result<Vec<u8>> + Send,
+) -> PyResult<Bound<'py, PyBytes>> {
+    Ok(PyBytes::new(py, &detach(py, f)?))
 }
 
 /// The library's version.
@@ -65,5 +75,7 @@ fn _oximl(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_reset_after_fork, m)?)?;
     m.add_class::<sequential::PySequential>()?;
+    recommend::register(m)?;
+    embeddings::register(m)?;
     Ok(())
 }

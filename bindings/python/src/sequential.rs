@@ -201,8 +201,7 @@ impl PySequential {
 
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let model = &self.inner;
-        let bytes = detach(py, move || model.to_bytes())?;
-        Ok(PyBytes::new(py, &bytes))
+        crate::to_py_bytes(py, move || model.to_bytes())
     }
 
     #[staticmethod]

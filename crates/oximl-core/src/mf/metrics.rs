@@ -113,6 +113,18 @@ pub fn ndcg_at_k<T: Eq + Hash>(recommended: &[T], relevant: &HashSet<T>, k: usiz
     Ok(if ideal > 0.0 { dcg / ideal } else { 0.0 })
 }
 
+/// Catalogue coverage: the number of distinct items in the `lists` divided by the number of `items` (0 when
+/// there are no items).
+///
+/// ```
+/// let lists = [vec![1u32, 2], vec![2, 3]];
+/// assert_eq!(oximl_core::mf::metrics::coverage(&lists, 6), 0.5);
+/// ```
+pub fn coverage<T: Eq + Hash, L: AsRef<[T]>>(lists: &[L], items: usize) -> f64 {
+    let distinct: HashSet<&T> = lists.iter().flat_map(|l| l.as_ref()).collect();
+    if items == 0 { 0.0 } else { distinct.len() as f64 / items as f64 }
+}
+
 /// Ranking metrics averaged over the evaluated users.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Ranking {
@@ -211,19 +223,17 @@ fn summarize(lists: &[Vec<usize>], relevant: &[HashSet<usize>], k: usize, items:
     if lists.is_empty() {
         return Ok(m);
     }
-    let mut distinct = HashSet::new();
     for (list, rel) in lists.iter().zip(relevant) {
         m.precision += precision_at_k(list, rel, k)?;
         m.recall += recall_at_k(list, rel, k)?;
         m.map += average_precision_at_k(list, rel, k)?;
         m.ndcg += ndcg_at_k(list, rel, k)?;
-        distinct.extend(list.iter().copied());
     }
     let n = lists.len() as f64;
     m.precision /= n;
     m.recall /= n;
     m.map /= n;
     m.ndcg /= n;
-    m.coverage = distinct.len() as f64 / items.max(1) as f64;
+    m.coverage = coverage(lists, items);
     Ok(m)
 }

@@ -205,6 +205,28 @@ impl MfModel {
         self.item_factors.view()
     }
 
+    /// The user biases `b_u` (zeros for unbiased and implicit models).
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0), ("b", "x", 1.0)], Default::default()).unwrap();
+    /// let m = oximl_core::mf::Als { factors: 2, ..Default::default() }.fit(&r).unwrap();
+    /// assert_eq!(m.user_biases().len(), 2);
+    /// ```
+    pub fn user_biases(&self) -> ArrayView1<'_, f32> {
+        self.user_bias.view()
+    }
+
+    /// The item biases `b_i` (zeros for unbiased and implicit models).
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0), ("b", "x", 1.0)], Default::default()).unwrap();
+    /// let m = oximl_core::mf::Als { factors: 2, biased: false, ..Default::default() }.fit(&r).unwrap();
+    /// assert_eq!(m.item_biases().to_vec(), [0.0]);
+    /// ```
+    pub fn item_biases(&self) -> ArrayView1<'_, f32> {
+        self.item_bias.view()
+    }
+
     pub(crate) fn user_index(&self, user: &str) -> Result<usize> {
         self.users.index(user).ok_or_else(|| Error::invalid("user", format!("unknown user id `{user}`")))
     }

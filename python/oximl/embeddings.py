@@ -1,0 +1,202 @@
+"""Word vectors with gensim's ``KeyedVectors`` verbs, and sentence vectors ``Σv / ‖Σv‖`` over a text's known words.
+
+>>> from oximl.embeddings import KeyedVectors
+>>> kv = KeyedVectors.load_word2vec_format("vectors.txt")  # doctest: +SKIP
+>>> kv["king"].shape, "queen" in kv, kv.most_similar("king", topn=3)  # doctest: +SKIP
+>>> kv.embed(["the cat sat", "a dog"]).shape  # doctest: +SKIP
+(2, 300)
+
+Sentence-vector options (keywords of ``embed`` and ``sentence_vector``): ``oov`` is "skip" (unknown words are
+ignored), "error" (an unknown word raises ``InvalidArgumentError``, a ``ValueError``) or "zero" (unknown words
+count as zero vectors: a text of unknown words gets a zero vector instead of none); ``lowercase`` and
+``keep_punctuation`` configure the tokenizer (see ``tokenize``); ``lowercase_fallback`` looks an unknown word up
+again lowercased; ``weights`` multiplies each word's vector (one float per table row, e.g. ``kv.sif_weights()``).
+A text without a known word has no direction: ``embed`` gives it a zero row (``return_found=True`` tells which),
+``sentence_vector`` returns None.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Sequence, Union
+
+import numpy as np
+
+from oximl import _oximl
+from oximl.errors import ShapeError
+
+__all__ = ["KeyedVectors", "tokenize"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+Text = Union[str, Sequence[str]]
+
+
+def tokenize(text: str, lowercase: bool = False, keep_punctuation: bool = False) -> list[str]:
+    """The words of ``text`` as ``embed`` splits it: runs of letters, digits, ``_`` and inner apostrophes."""
+    return _oximl.tokenize_text(text, bool(lowercase), bool(keep_punctuation))
+
+
+def _vector(v: Any, dim: int) -> np.ndarray:
+    arr = np.ascontiguousarray(v, dtype=np.float32)
+    if arr.shape != (dim,):
+        raise ShapeError(f"shape mismatch: expected a vector of {dim} values, got shape {arr.shape}")
+    return arr
+
+
+class KeyedVectors:
+    """A vocabulary and one float32 vector per word (``KeyedVectors(words, vectors)``, or ``load``)."""
+
+    def __init__(self, words: Iterable[str], vectors: Any) -> None:
+        table = np.ascontiguousarray(vectors, dtype=np.float32)
+        if table.ndim != 2:
+            raise ShapeError(f"shape mismatch: expected vectors as a 2-D array (words x dim), got shape {table.shape}")
+        self._adopt(_oximl.KeyedVectors(list(words), table))
+
+    def _adopt(self, core: Any) -> None:
+        self._core = core
+        self._index_to_key: list[str] | None = None
+        self._key_to_index: dict[str, int] | None = None
+
+    @classmethod
+    def _wrap(cls, core: Any) -> KeyedVectors:
+        kv = cls.__new__(cls)
+        kv._adopt(core)
+        return kv
+
+    @classmethod
+    def load(cls, path: PathLike, format: str = "auto", limit: int | None = None) -> KeyedVectors:
+        """Reads word2vec text or binary, GloVe, fastText ``.vec`` or oximl files (``format="auto"`` detects it
+        from the content); ``limit`` reads only the first entries. A malformed file raises ``FormatError`` (an
+        ``OSError``) naming the line; a NaN or infinite value ``NonFiniteError``."""
+        return cls._wrap(_oximl.KeyedVectors.load(os.fspath(path), format, limit))
+
+    @classmethod
+    def load_word2vec_format(cls, fname: PathLike, binary: bool = False, limit: int | None = None,
+                             no_header: bool = False) -> KeyedVectors:
+        """gensim's loader: word2vec text, or binary with ``binary=True``; ``no_header=True`` for GloVe files."""
+        fmt = "glove" if no_header else "word2vec_binary" if binary else "word2vec"
+        return cls.load(fname, fmt, limit)
+
+    def save(self, path: PathLike) -> None:
+        """Writes the oximl format, the fastest to load again."""
+        self._core.save(os.fspath(path), "oximl")
+
+    def save_word2vec_format(self, fname: PathLike, binary: bool = False) -> None:
+        self._core.save(os.fspath(fname), "word2vec_binary" if binary else "word2vec")
+
+    def __len__(self) -> int:
+        return len(self._core)
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and word in self._core
+
+    def __getitem__(self, key: str | Sequence[str]) -> np.ndarray:
+        """The vector of a word (a copy), or a (len(keys), dim) matrix for a list of words; ``KeyError`` if a word
+        is not in the table."""
+        if isinstance(key, str):
+            v = self._core.get(key)
+            if v is None:
+                raise KeyError(f"word {key!r} not in vocabulary")
+            return v
+        return np.stack([self[k] for k in key]) if len(key) else np.zeros((0, self.vector_size), np.float32)
+
+    def __repr__(self) -> str:
+        return f"KeyedVectors({len(self)} words, vector_size={self.vector_size})"
+
+    @property
+    def vector_size(self) -> int:
+        return self._core.dim
+
+    @property
+    def index_to_key(self) -> list[str]:
+        """The words in row order."""
+        if self._index_to_key is None:
+            self._index_to_key = self._core.words
+        return self._index_to_key
+
+    @property
+    def key_to_index(self) -> dict[str, int]:
+        if self._key_to_index is None:
+            self._key_to_index = {w: i for i, w in enumerate(self.index_to_key)}
+        return self._key_to_index
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The table (words × vector_size, float32) as a read-only view, without a copy."""
+        return self._core.vectors
+
+    @property
+    def duplicates(self) -> tuple[int, list[str]]:
+        """How many duplicated words the file had (the first occurrence was kept) and the first few."""
+        return self._core.duplicates
+
+    def similarity(self, w1: str, w2: str) -> float:
+        """Cosine similarity of two words (0 if either vector is zero)."""
+        return self._core.similarity(w1, w2)
+
+    def most_similar(self, positive: Any = None, negative: Any = None, topn: int = 10,
+                     exclude: Iterable[str] = ()) -> Any:
+        """The ``topn`` words nearest by cosine as (word, similarity), best first.
+
+        ``positive`` is a word, a vector, a list of words and vectors (with ``negative``, gensim's analogy: the
+        query is the sum of the unit-normalized positives minus the negatives, and the words given are left out),
+        or a 2-D array of query vectors (one result list per row). ``exclude`` leaves out more words.
+        """
+        exclude = list(exclude)
+        if isinstance(positive, str) and negative is None:
+            return self._core.most_similar_word(positive, int(topn), exclude)
+        if isinstance(positive, np.ndarray) and positive.ndim in (1, 2) and negative is None:
+            queries = np.ascontiguousarray(positive, dtype=np.float32)
+            found = self._core.most_similar_vectors(queries.reshape(-1, queries.shape[-1]), int(topn), exclude)
+            return found if queries.ndim == 2 else found[0]
+        terms = [(t, 1.0) for t in self._terms(positive)] + [(t, -1.0) for t in self._terms(negative)]
+        if not terms:
+            raise ValueError("most_similar needs at least one positive or negative word or vector")
+        query = np.zeros(self.vector_size, dtype=np.float64)
+        for term, sign in terms:
+            v = self[term] if isinstance(term, str) else _vector(term, self.vector_size)
+            norm = np.linalg.norm(v.astype(np.float64))
+            query += sign * (v / norm if norm > 0 else v)
+            if isinstance(term, str):
+                exclude.append(term)
+        return self._core.most_similar_vectors(query.astype(np.float32)[None, :], int(topn), exclude)[0]
+
+    @staticmethod
+    def _terms(x: Any) -> list[Any]:
+        if x is None:
+            return []
+        if isinstance(x, str) or (isinstance(x, np.ndarray) and x.ndim == 1):
+            return [x]
+        return list(x)
+
+    def embed(self, texts: Iterable[Text], *, oov: str = "skip", lowercase: bool = False,
+              keep_punctuation: bool = False, lowercase_fallback: bool = False, weights: Any = None,
+              return_found: bool = False) -> Any:
+        """Sentence vectors of many texts, (len(texts), vector_size) float32, computed in parallel with the GIL
+        released. Each text is a string (split by the tokenizer) or a list of tokens (all of one kind). With
+        ``return_found=True``, also a bool array telling which texts had a known word."""
+        texts = list(texts)
+        w = None if weights is None else np.ascontiguousarray(weights, dtype=np.float32)
+        if texts and not isinstance(texts[0], str):
+            vectors, found = self._core.embed_tokens(texts, oov, bool(lowercase_fallback), w)
+        else:
+            vectors, found = self._core.embed(texts, oov, bool(lowercase), bool(keep_punctuation),
+                                              bool(lowercase_fallback), w)
+        return (vectors, np.array(found, dtype=bool)) if return_found else vectors
+
+    def sentence_vector(self, text: Text, **options: Any) -> np.ndarray | None:
+        """``Σv / ‖Σv‖`` over the known words of ``text`` (a string or a list of tokens), or None if it has none;
+        the keywords of ``embed`` apply."""
+        vectors, found = self.embed([text], return_found=True, **options)
+        return vectors[0] if found[0] else None
+
+    def sif_weights(self, a: float = 1e-3, counts: dict[str, float] | None = None) -> np.ndarray:
+        """Smooth-inverse-frequency weights ``a / (a + p(w))`` per row, for ``embed(..., weights=...)``: p from
+        ``counts`` (word → count), or from Zipf's law over the row order (files sorted by frequency)."""
+        return self._core.sif_weights(float(a), None if counts is None else {str(k): float(v) for k, v in counts.items()})
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"bytes": self._core.to_bytes()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._adopt(_oximl.KeyedVectors.from_bytes(state["bytes"]))
