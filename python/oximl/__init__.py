@@ -3,6 +3,7 @@
 import os as _os
 
 from oximl import _oximl, callbacks, layers, losses, metrics, models, optimizers, regularizers
+from oximl import preprocessing
 from oximl._oximl import __version__, num_threads, set_num_threads, version
 from oximl.errors import *  # noqa: F401,F403 (the exception classes)
 from oximl.errors import __all__ as _error_names
@@ -15,6 +16,7 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "preprocessing",
     "regularizers",
     "version",
     "set_num_threads",

@@ -1,6 +1,7 @@
 //! The Python extension `oximl._oximl`: thin wrappers that extract arguments, call the core (with the GIL
 //! released for anything heavy) and convert results. The public Python API lives in `python/oximl/`.
 
+mod preprocessing;
 mod sequential;
 
 use oximl_core::Error;
@@ -65,5 +66,6 @@ fn _oximl(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_reset_after_fork, m)?)?;
     m.add_class::<sequential::PySequential>()?;
+    preprocessing::register(m)?;
     Ok(())
 }
