@@ -1,8 +1,24 @@
 from os import PathLike
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import Self
+
+# The extension's classes are final (pyo3 classes cannot be subclassed); the Python API wraps them.
+__all__ = [
+    "__version__",
+    "version",
+    "set_num_threads",
+    "num_threads",
+    "_reset_after_fork",
+    "Sequential",
+    "StandardScaler",
+    "MinMaxScaler",
+    "Normalizer",
+    "split_indices",
+    "missing_rows",
+]
 
 __version__: str
 
@@ -11,8 +27,9 @@ def set_num_threads(threads: int) -> None: ...
 def num_threads() -> int: ...
 def _reset_after_fork() -> None: ...
 
+@final
 class Sequential:
-    def __init__(self, input_dim: int, seed: int) -> None: ...
+    def __new__(cls, input_dim: int, seed: int) -> Self: ...
     def add(self, layer_json: str) -> None: ...
     def compile(self, config_json: str) -> None: ...
     @property
@@ -49,8 +66,9 @@ class Sequential:
     def from_bytes(data: bytes) -> Sequential: ...
 
 # oximl.preprocessing
+@final
 class StandardScaler:
-    def __init__(self, with_mean: bool, with_std: bool) -> None: ...
+    def __new__(cls, with_mean: bool, with_std: bool) -> Self: ...
     @property
     def with_mean(self) -> bool: ...
     @property
@@ -76,8 +94,9 @@ class StandardScaler:
     @staticmethod
     def from_json(text: str) -> StandardScaler: ...
 
+@final
 class MinMaxScaler:
-    def __init__(self, low: float, high: float, clip: bool) -> None: ...
+    def __new__(cls, low: float, high: float, clip: bool) -> Self: ...
     @property
     def feature_range(self) -> tuple[float, float]: ...
     @property
@@ -103,8 +122,9 @@ class MinMaxScaler:
     @staticmethod
     def from_json(text: str) -> MinMaxScaler: ...
 
+@final
 class Normalizer:
-    def __init__(self, norm: str) -> None: ...
+    def __new__(cls, norm: str) -> Self: ...
     @property
     def norm(self) -> str: ...
     def transform(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...

@@ -23,6 +23,7 @@ from oximl.models import _matrix
 __all__ = ["StandardScaler", "MinMaxScaler", "Normalizer", "train_test_split", "dropna"]
 
 _Self = TypeVar("_Self", bound="_Transformer")
+_Scaler = TypeVar("_Scaler", bound="_FittedScaler")
 _PathLike = Union[str, "os.PathLike[str]"]
 
 
@@ -86,7 +87,7 @@ class _Transformer:
     def _like(x: Any, out: npt.NDArray[np.float32]) -> Any:
         """`out` as a DataFrame with the index and columns of `x` if `x` is one, else as is."""
         if _is_pandas(x) and hasattr(x, "columns"):
-            import pandas as pd
+            import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
             return pd.DataFrame(out, index=x.index, columns=x.columns)
         return out
@@ -140,7 +141,7 @@ class _FittedScaler(_Transformer):
         self._core.save(os.fspath(path))
 
     @classmethod
-    def load(cls: "type[_Self]", path: _PathLike) -> _Self:
+    def load(cls: "type[_Scaler]", path: _PathLike) -> _Scaler:
         """Reads a scaler saved by ``save`` (from Python or Rust)."""
         core = cls._CORE.load(os.fspath(path))
         scaler = cls(**cls._params_of(core))  # type: ignore[attr-defined]
@@ -172,8 +173,8 @@ class StandardScaler(_FittedScaler):
 
     @property
     def mean_(self) -> Optional[npt.NDArray[np.float64]]:
-        """The per-column means (None with ``with_mean=False``, as scikit-learn)."""
-        return self._fitted().mean if self.with_mean else None
+        """The per-column means (None when neither centering nor scaling, as scikit-learn)."""
+        return self._fitted().mean if self.with_mean or self.with_std else None
 
     @property
     def var_(self) -> Optional[npt.NDArray[np.float64]]:
@@ -330,6 +331,8 @@ def train_test_split(
         if _num_rows(a) != n:
             raise ShapeError(f"shape mismatch: arrays of {n} and {_num_rows(a)} rows")
     n_test = _test_count(n, test_size, train_size)
+    train: npt.NDArray[Any]
+    test: npt.NDArray[Any]
     if not shuffle:
         if stratify is not None:
             raise ValueError("stratify needs shuffle=True")
