@@ -7,9 +7,11 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2}
 use oximl_core::data::{self, MinMaxScaler, Norm, Normalizer, StandardScaler};
 use oximl_core::{Error, Result};
 use pyo3::prelude::*;
+use pyo3::types::PyType;
 use std::path::PathBuf;
 
 type Out<'py> = PyResult<Bound<'py, PyArray2<f32>>>;
+type Indices<'py> = Bound<'py, PyArray1<usize>>;
 
 /// Runs `f` on the view of `x` with the GIL released and returns its result as a new numpy array.
 fn apply<'py>(
@@ -67,8 +69,8 @@ macro_rules! scaler_class {
                 self.inner.save(path).map_err(|e| to_py_err(py, e))
             }
 
-            #[staticmethod]
-            fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+            #[classmethod]
+            fn load(_cls: &Bound<'_, PyType>, py: Python<'_>, path: PathBuf) -> PyResult<Self> {
                 Ok($class { inner: $core::load(path).map_err(|e| to_py_err(py, e))? })
             }
 
@@ -76,8 +78,8 @@ macro_rules! scaler_class {
                 self.inner.to_json().map_err(|e| to_py_err(py, e))
             }
 
-            #[staticmethod]
-            fn from_json(py: Python<'_>, text: &str) -> PyResult<Self> {
+            #[classmethod]
+            fn from_json(_cls: &Bound<'_, PyType>, py: Python<'_>, text: &str) -> PyResult<Self> {
                 Ok($class { inner: $core::from_json(text).map_err(|e| to_py_err(py, e))? })
             }
         }
@@ -210,7 +212,7 @@ fn split_indices<'py>(
     test_fraction: f64,
     seed: u64,
     strata: Option<PyReadonlyArray1<'py, usize>>,
-) -> PyResult<(Bound<'py, PyArray1<usize>>, Bound<'py, PyArray1<usize>>)> {
+) -> PyResult<(Indices<'py>, Indices<'py>)> {
     let groups = strata.as_ref().map(|s| s.as_array());
     let (train, test) = detach(py, move || {
         let groups = groups.map(|g| g.to_vec());
@@ -226,7 +228,7 @@ fn missing_rows<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f32>,
     y: Option<PyReadonlyArray1<'py, f32>>,
-) -> PyResult<Bound<'py, PyArray1<usize>>> {
+) -> PyResult<Indices<'py>> {
     let (xv, yv) = (x.as_array(), y.as_ref().map(|y| y.as_array()));
     if let Some(len) = yv.map(|y| y.len()).filter(|&len| len != xv.nrows()) {
         return Err(to_py_err(
