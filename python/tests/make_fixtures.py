@@ -1,5 +1,6 @@
 """Writes the Python side of the cross-language fixtures (see crates/oximl-core/tests/fixtures.rs):
-a small iris classifier trained and saved by Python, its input and its predictions.
+a small iris classifier trained and saved by Python, its input and its predictions, and a StandardScaler
+fitted on iris with that input scaled.
 
     python python/tests/make_fixtures.py
 """
@@ -11,6 +12,7 @@ from sklearn.datasets import load_iris
 
 from oximl.layers import Dense
 from oximl.models import Sequential
+from oximl.preprocessing import StandardScaler
 
 FIXTURES = Path(__file__).resolve().parents[2] / "crates" / "oximl-core" / "tests" / "fixtures"
 
@@ -24,6 +26,9 @@ def main() -> None:
     x = iris.data[7::15].astype(np.float32)
     np.savetxt(FIXTURES / "python_input.csv", x, fmt="%.9g", delimiter=",")
     np.savetxt(FIXTURES / "python_expected.csv", model.predict(x), fmt="%.9g", delimiter=",")
+    scaler = StandardScaler().fit(iris.data)
+    scaler.save(FIXTURES / "python_scaler.json")
+    np.savetxt(FIXTURES / "python_scaled.csv", scaler.transform(x), fmt="%.9g", delimiter=",")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import pytest
 from oximl import _oximl
 from oximl.layers import Dense
 from oximl.models import Sequential, load_model
-from oximl.preprocessing import train_test_split
+from oximl.preprocessing import StandardScaler, train_test_split
 
 FIXTURES = Path(__file__).resolve().parents[2] / "crates" / "oximl-core" / "tests" / "fixtures"
 
@@ -53,3 +53,8 @@ def test_stratified_iris_split_gives_the_rows_rust_gives():
     y = load_iris().target
     train, test = train_test_split(np.arange(150), test_size=split["test_fraction"], random_state=split["seed"], stratify=y)
     assert test.tolist() == split["test"] and train.tolist() == split["train"]
+
+
+def test_saved_scaler_scales_as_recorded():
+    scaler = StandardScaler.load(FIXTURES / "python_scaler.json")
+    assert np.array_equal(scaler.transform(matrix("python_input.csv")), matrix("python_scaled.csv"))

@@ -3,12 +3,13 @@
 //! - `rust_model.oximl` + `rust_input.csv` → `rust_expected.csv`: a small iris classifier saved by Rust
 //!   (written by the ignored test `write_rust_fixtures`: `cargo test -p oximl-core --test fixtures -- --ignored`);
 //! - `python_model.oximl` + `python_input.csv` → `python_expected.csv`: the same kind of model saved by Python
-//!   (written by `python/tests/make_fixtures.py`);
+//!   (written by `python/tests/make_fixtures.py`, with `python_scaler.json`: a `StandardScaler` fitted on iris
+//!   in Python, which scales `python_input.csv` to `python_scaled.csv`);
 //! - `split.json`: the test and train rows of the stratified iris split with seed 42, which `train_test_split`
 //!   gives in Rust and in Python.
 
 use ndarray::{Array2, Axis};
-use oximl_core::data::{datasets, train_test_split};
+use oximl_core::data::{StandardScaler, datasets, train_test_split};
 use oximl_core::kernel::Activation;
 use oximl_core::nn::{Dense, FitOptions, Loss, Sequential};
 use oximl_core::optim::Optimizer;
@@ -56,6 +57,14 @@ fn rust_saved_model_predicts_its_recorded_output() {
 #[test]
 fn python_saved_model_loads_in_rust_and_predicts_its_recorded_output() {
     assert_predicts("python_model.oximl", "python_input.csv", "python_expected.csv");
+}
+
+#[test]
+fn python_saved_scaler_loads_in_rust_and_scales_as_in_python() -> oximl_core::Result<()> {
+    let scaler = StandardScaler::load(fixture("python_scaler.json"))?;
+    // Scaling is scalar f64 arithmetic rounded once to f32: the same bits on every CPU.
+    assert_eq!(scaler.transform(&read_matrix("python_input.csv"))?, read_matrix("python_scaled.csv"));
+    Ok(())
 }
 
 #[derive(serde::Deserialize)]
