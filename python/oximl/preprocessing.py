@@ -68,7 +68,9 @@ class _Transformer:
         unknown = set(params) - set(self._PARAMS)
         if unknown:
             raise ValueError(f"unknown parameters {sorted(unknown)}; expected among {list(self._PARAMS)}")
-        self.__init__(**{**self.get_params(), **params})  # type: ignore[misc]
+        merged = {**self.get_params(), **params}
+        self.__dict__.clear()
+        self.__init__(**merged)  # type: ignore[misc]
         return self
 
     def __repr__(self) -> str:
@@ -165,7 +167,7 @@ class StandardScaler(_FittedScaler):
 
     def __init__(self, *, with_mean: bool = True, with_std: bool = True) -> None:
         self.with_mean, self.with_std = bool(with_mean), bool(with_std)
-        self._core = _oximl.StandardScaler(self.with_mean, self.with_std)
+        self._core = self._CORE(self.with_mean, self.with_std)
 
     @staticmethod
     def _params_of(core: _oximl.StandardScaler) -> Dict[str, Any]:
@@ -206,7 +208,7 @@ class MinMaxScaler(_FittedScaler):
         if len(feature_range) != 2:
             raise ValueError(f"feature_range must be (min, max), got {feature_range!r}")
         self.feature_range, self.clip = tuple(feature_range), bool(clip)
-        self._core = _oximl.MinMaxScaler(float(feature_range[0]), float(feature_range[1]), self.clip)
+        self._core = self._CORE(float(feature_range[0]), float(feature_range[1]), self.clip)
 
     @staticmethod
     def _params_of(core: _oximl.MinMaxScaler) -> Dict[str, Any]:

@@ -102,7 +102,11 @@ def test_scalers_follow_the_scikit_learn_protocol():
 
     scaler = StandardScaler(with_mean=False)
     assert clone(scaler).get_params() == {"with_mean": False, "with_std": True}
-    assert scaler.set_params(with_std=False).with_std is False
+    fitted = StandardScaler().fit(load_iris().data)
+    assert fitted.set_params(with_std=False).with_std is False
+    assert not hasattr(fitted, "n_features_in_")  # the fitted state goes with the old parameters
+    with pytest.raises(oximl.NotFittedError):
+        fitted.transform(load_iris().data)
     with pytest.raises(ValueError):
         scaler.set_params(colour="red")
     x, y = load_iris(return_X_y=True)
