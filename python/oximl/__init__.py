@@ -2,8 +2,19 @@
 
 import os as _os
 
-from oximl import _oximl, callbacks, layers, losses, metrics, models, optimizers, regularizers
-from oximl import embeddings, recommend
+from oximl import (
+    _oximl,
+    callbacks,
+    embeddings,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    preprocessing,
+    recommend,
+    regularizers,
+)
 from oximl._oximl import __version__, num_threads, set_num_threads, version
 from oximl.errors import *  # noqa: F401,F403 (the exception classes)
 from oximl.errors import __all__ as _error_names
@@ -17,6 +28,7 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "preprocessing",
     "recommend",
     "regularizers",
     "version",

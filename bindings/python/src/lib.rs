@@ -2,6 +2,7 @@
 //! released for anything heavy) and convert results. The public Python API lives in `python/oximl/`.
 
 mod embeddings;
+mod preprocessing;
 mod recommend;
 mod sequential;
 
@@ -77,5 +78,6 @@ fn _oximl(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sequential::PySequential>()?;
     recommend::register(m)?;
     embeddings::register(m)?;
+    preprocessing::register(m)?;
     Ok(())
 }

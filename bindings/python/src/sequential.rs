@@ -54,7 +54,9 @@ impl Callback for PyCallback {
     }
 
     fn on_epoch_end(&mut self, epoch: usize, logs: &Logs, model: &Sequential) -> Control {
-        let Some(target) = &self.target else { return Control::Continue };
+        // After Ctrl-C or a Python error in this epoch, the Python side sees no partial epoch.
+        let failed = self.error.lock().map_or(true, |slot| slot.is_some());
+        let Some(target) = self.target.as_ref().filter(|_| !failed) else { return Control::Continue };
         let outcome = Python::attach(|py| -> PyResult<bool> {
             let weights: Vec<_> = model.get_weights().into_iter().map(|w| w.into_pyarray(py)).collect();
             let stop = target.bind(py).call_method1("on_epoch_end", (epoch, logs_dict(py, logs)?, weights))?;

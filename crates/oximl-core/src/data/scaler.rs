@@ -95,16 +95,17 @@ trait Persist: Serialize + DeserializeOwned {
     /// Refuses an inconsistent state (as a deserialized one may be) with [`Error::Format`].
     fn validate(&self) -> Result<()>;
 
-    fn save_json(&self, path: &Path) -> Result<()> {
+    /// The JSON text of a saved file: an envelope naming the format, kind and version around the scaler.
+    fn to_json_text(&self) -> Result<String> {
         let env = Envelope { format: FORMAT.into(), kind: Self::KIND.into(), version: VERSION, scaler: self };
-        let text = serde_json::to_string_pretty(&env).map_err(|e| Error::Format(e.to_string()))?;
-        std::fs::write(path, text).map_err(|e| Error::io(path, e))
+        serde_json::to_string_pretty(&env).map_err(|e| Error::Format(e.to_string()))
     }
 
-    fn load_json(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let bad = |msg: String| Error::Format(format!("{}: {msg}", path.display()));
-        let env: Envelope<serde_json::Value> = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    /// Reads [`to_json_text`](Self::to_json_text)'s output, checking kind, version and content; `origin` names
+    /// the source in error messages.
+    fn from_json_text(text: &str, origin: &str) -> Result<Self> {
+        let bad = |msg: String| Error::Format(format!("{origin}: {msg}"));
+        let env: Envelope<serde_json::Value> = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
         if env.format != FORMAT {
             return Err(bad(format!("format `{}`, expected `{FORMAT}`", env.format)));
         }
@@ -120,6 +121,15 @@ trait Persist: Serialize + DeserializeOwned {
             other => other,
         })?;
         Ok(scaler)
+    }
+
+    fn save_json(&self, path: &Path) -> Result<()> {
+        std::fs::write(path, self.to_json_text()?).map_err(|e| Error::io(path, e))
+    }
+
+    fn load_json(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_json_text(&text, &path.display().to_string())
     }
 }
 
@@ -215,6 +225,24 @@ impl StandardScaler {
     pub fn with_std(mut self, yes: bool) -> StandardScaler {
         self.with_std = yes;
         self
+    }
+
+    /// Whether `transform` subtracts the mean (as set by [`with_mean`](Self::with_mean)).
+    ///
+    /// ```
+    /// assert!(!oximl_core::data::StandardScaler::new().with_mean(false).centers());
+    /// ```
+    pub fn centers(&self) -> bool {
+        self.with_mean
+    }
+
+    /// Whether `transform` divides by the standard deviation (as set by [`with_std`](Self::with_std)).
+    ///
+    /// ```
+    /// assert!(oximl_core::data::StandardScaler::new().divides_by_std());
+    /// ```
+    pub fn divides_by_std(&self) -> bool {
+        self.with_std
     }
 
     /// Learns each column's mean and standard deviation. An empty `x` is [`Error::InvalidArgument`], a NaN or
@@ -343,6 +371,18 @@ impl StandardScaler {
         self.state.as_ref().map(|s| s.scale.as_slice())
     }
 
+    /// The number of rows `fit` saw (`n_samples_seen_`).
+    ///
+    /// ```
+    /// let mut scaler = oximl_core::data::StandardScaler::new();
+    /// scaler.fit(&ndarray::array![[0.0f32], [2.0]])?;
+    /// assert_eq!(scaler.n_samples_seen(), Some(2));
+    /// # Ok::<(), oximl_core::Error>(())
+    /// ```
+    pub fn n_samples_seen(&self) -> Option<usize> {
+        self.state.as_ref().map(|s| s.n_samples_seen)
+    }
+
     /// Writes the scaler (fitted or not) to a JSON file.
     ///
     /// ```
@@ -368,6 +408,28 @@ impl StandardScaler {
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<StandardScaler> {
         Self::load_json(path.as_ref())
+    }
+
+    /// The JSON text [`save`](Self::save) writes (for pickling or storing elsewhere than in a file).
+    ///
+    /// ```
+    /// use oximl_core::data::StandardScaler;
+    /// let mut scaler = StandardScaler::new();
+    /// scaler.fit(&ndarray::array![[0.0f32], [2.0]])?;
+    /// assert_eq!(StandardScaler::from_json(&scaler.to_json()?)?, scaler);
+    /// # Ok::<(), oximl_core::Error>(())
+    /// ```
+    pub fn to_json(&self) -> Result<String> {
+        self.to_json_text()
+    }
+
+    /// Reads the text of [`to_json`](Self::to_json), with the checks of [`load`](Self::load).
+    ///
+    /// ```
+    /// assert!(oximl_core::data::StandardScaler::from_json("{}").is_err());
+    /// ```
+    pub fn from_json(text: &str) -> Result<StandardScaler> {
+        Self::from_json_text(text, "StandardScaler JSON")
     }
 
     fn fitted(&self) -> Result<&StandardState> {
@@ -465,6 +527,15 @@ impl MinMaxScaler {
     pub fn clip(mut self, yes: bool) -> MinMaxScaler {
         self.clip = yes;
         self
+    }
+
+    /// Whether `transform` clips (as set by [`clip`](Self::clip)).
+    ///
+    /// ```
+    /// assert!(oximl_core::data::MinMaxScaler::new().clip(true).clips());
+    /// ```
+    pub fn clips(&self) -> bool {
+        self.clip
     }
 
     /// The target interval `(lo, hi)`.
@@ -592,6 +663,30 @@ impl MinMaxScaler {
         self.state.as_ref().map(|s| s.data_max.as_slice())
     }
 
+    /// The per-column factors `(hi − lo) / (max − min)` of `transform` (`scale_`).
+    ///
+    /// ```
+    /// let mut scaler = oximl_core::data::MinMaxScaler::new();
+    /// scaler.fit(&ndarray::array![[0.0f32], [4.0]])?;
+    /// assert_eq!(scaler.scale(), Some(&[0.25][..]));
+    /// # Ok::<(), oximl_core::Error>(())
+    /// ```
+    pub fn scale(&self) -> Option<&[f64]> {
+        self.state.as_ref().map(|s| s.scale.as_slice())
+    }
+
+    /// The per-column offsets `lo − min · scale` of `transform` (`min_`).
+    ///
+    /// ```
+    /// let mut scaler = oximl_core::data::MinMaxScaler::with_range(-1.0, 1.0)?;
+    /// scaler.fit(&ndarray::array![[0.0f32], [4.0]])?;
+    /// assert_eq!(scaler.min(), Some(&[-1.0][..]));
+    /// # Ok::<(), oximl_core::Error>(())
+    /// ```
+    pub fn min(&self) -> Option<&[f64]> {
+        self.state.as_ref().map(|s| s.min.as_slice())
+    }
+
     /// Writes the scaler to a JSON file (see [`StandardScaler::save`]).
     ///
     /// ```
@@ -615,6 +710,28 @@ impl MinMaxScaler {
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<MinMaxScaler> {
         Self::load_json(path.as_ref())
+    }
+
+    /// The JSON text [`save`](Self::save) writes (for pickling or storing elsewhere than in a file).
+    ///
+    /// ```
+    /// use oximl_core::data::MinMaxScaler;
+    /// let mut scaler = MinMaxScaler::new();
+    /// scaler.fit(&ndarray::array![[0.0f32], [2.0]])?;
+    /// assert_eq!(MinMaxScaler::from_json(&scaler.to_json()?)?, scaler);
+    /// # Ok::<(), oximl_core::Error>(())
+    /// ```
+    pub fn to_json(&self) -> Result<String> {
+        self.to_json_text()
+    }
+
+    /// Reads the text of [`to_json`](Self::to_json), with the checks of [`load`](Self::load).
+    ///
+    /// ```
+    /// assert!(oximl_core::data::MinMaxScaler::from_json("{}").is_err());
+    /// ```
+    pub fn from_json(text: &str) -> Result<MinMaxScaler> {
+        Self::from_json_text(text, "MinMaxScaler JSON")
     }
 
     fn fitted(&self) -> Result<&MinMaxState> {
