@@ -143,41 +143,46 @@ impl FunkSvd {
         let mut q: Vec<f32> = (0..ni * k).map(|_| normal.sample(&mut rng)).collect();
         let (mut bu, mut bi) = (vec![0.0f32; nu], vec![0.0f32; ni]);
         let mean = if self.biased { ratings.mean() } else { 0.0 };
-        let mut history = Vec::with_capacity(self.epochs);
-        let mut order: Vec<usize> = (0..nb).collect();
-        for epoch in 0..self.epochs {
-            order.shuffle(&mut StdRng::seed_from_u64(mix_seed(self.seed, epoch as u64 + 1, u64::MAX)));
-            let mut sse = 0.0f64;
-            for &s in &order {
-                let mut qs: Vec<Option<&mut [f32]>> = split_rows(&mut q, &ibounds, k).into_iter().map(Some).collect();
-                let mut bis: Vec<Option<&mut [f32]>> = split_rows(&mut bi, &ibounds, 1).into_iter().map(Some).collect();
-                let mut tasks = Vec::with_capacity(nb);
-                for (g, (pc, buc)) in
-                    split_rows(&mut p, &ubounds, k).into_iter().zip(split_rows(&mut bu, &ubounds, 1)).enumerate()
-                {
-                    let h = (g + s) % nb;
-                    if let (Some(qc), Some(bic)) = (qs[h].take(), bis[h].take()) {
-                        tasks.push((&blocks[g * nb + h], pc, qc, buc, bic));
+        // The whole loop runs on a pool thread: the sub-epochs fork from there instead of each being handed over
+        // from the caller's thread and back.
+        let history = oximl_kernel::install(|| -> Result<Vec<f64>> {
+            let mut history = Vec::with_capacity(self.epochs);
+            let mut order: Vec<usize> = (0..nb).collect();
+            for epoch in 0..self.epochs {
+                order.shuffle(&mut StdRng::seed_from_u64(mix_seed(self.seed, epoch as u64 + 1, u64::MAX)));
+                let mut sse = 0.0f64;
+                for &s in &order {
+                    let mut qs: Vec<Option<&mut [f32]>> =
+                        split_rows(&mut q, &ibounds, k).into_iter().map(Some).collect();
+                    let mut bis: Vec<Option<&mut [f32]>> =
+                        split_rows(&mut bi, &ibounds, 1).into_iter().map(Some).collect();
+                    let mut tasks = Vec::with_capacity(nb);
+                    for (g, (pc, buc)) in
+                        split_rows(&mut p, &ubounds, k).into_iter().zip(split_rows(&mut bu, &ubounds, 1)).enumerate()
+                    {
+                        let h = (g + s) % nb;
+                        if let (Some(qc), Some(bic)) = (qs[h].take(), bis[h].take()) {
+                            tasks.push((&blocks[g * nb + h], pc, qc, buc, bic));
+                        }
                     }
-                }
-                let parts: Vec<f64> = oximl_kernel::install(|| {
-                    tasks
+                    let parts: Vec<f64> = tasks
                         .into_par_iter()
                         .map(|(blk, pc, qc, buc, bic)| self.run_block(mean, blk, pc, qc, buc, bic))
-                        .collect()
-                });
-                sse += parts.iter().sum::<f64>();
+                        .collect();
+                    sse += parts.iter().sum::<f64>();
+                }
+                let rmse = (sse / ratings.len() as f64).sqrt();
+                if !rmse.is_finite() {
+                    return Err(Error::NonFinite(format!(
+                        "FunkSvd diverged at epoch {} (learning_rate {} too large?)",
+                        epoch + 1,
+                        self.learning_rate
+                    )));
+                }
+                history.push(rmse);
             }
-            let rmse = (sse / ratings.len() as f64).sqrt();
-            if !rmse.is_finite() {
-                return Err(Error::NonFinite(format!(
-                    "FunkSvd diverged at epoch {} (learning_rate {} too large?)",
-                    epoch + 1,
-                    self.learning_rate
-                )));
-            }
-            history.push(rmse);
-        }
+            Ok(history)
+        })?;
         let shape = |v: Vec<f32>, n: usize| {
             Array2::from_shape_vec((n, k), v).map_err(|e| Error::shape("factors", e.to_string()))
         };
