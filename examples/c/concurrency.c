@@ -20,6 +20,19 @@ static int fail(const char *what, oximl_status s) {
   return 1;
 }
 
+/* Predicts `x` with `model`; returns 1 if that fails or differs from the serial predictions in any bit. */
+static int predicts_as_serial(const oximl_sequential *model, const char *what) {
+  float out[ROWS * OUTS];
+  memset(out, 0, sizeof out);
+  oximl_status s = oximl_sequential_predict(model, x, ROWS, COLS, out, ROWS * OUTS);
+  if (s != OXIML_STATUS_OK) return fail(what, s);
+  if (memcmp(out, expected, sizeof out) != 0) {
+    fprintf(stderr, "%s: results differ from the serial ones\n", what);
+    return 1;
+  }
+  return 0;
+}
+
 /* Predicts on the shared handle ROUNDS times; returns the number of failures (as a pointer-sized int). */
 static void *predictor(void *arg) {
   (void)arg;
@@ -27,12 +40,9 @@ static void *predictor(void *arg) {
   intptr_t failures = 0;
   pthread_barrier_wait(&start);
   for (int r = 0; r < ROUNDS; r++) {
-    memset(out, 0, sizeof out);
-    oximl_status s = oximl_sequential_predict(shared_model, x, ROWS, COLS, out, ROWS * OUTS);
-    if (s != OXIML_STATUS_OK) failures += fail("predict", s);
-    else if (memcmp(out, expected, sizeof out) != 0) failures += fail("predict: results differ from serial", s);
+    failures += predicts_as_serial(shared_model, "predict on the shared handle");
     /* A failure on this thread leaves its message here, whatever the other threads do. */
-    s = oximl_sequential_predict(shared_model, x, ROWS, COLS - 1, out, ROWS * OUTS);
+    oximl_status s = oximl_sequential_predict(shared_model, x, ROWS, COLS - 1, out, ROWS * OUTS);
     if (s != OXIML_STATUS_SHAPE || strstr(oximl_last_error(), "features") == NULL)
       failures += fail("predict with wrong cols: expected a shape error about features", s);
   }
@@ -42,16 +52,13 @@ static void *predictor(void *arg) {
 /* Loads the saved model LOADS times while the predictors run, each copy predicting like the original. */
 static void *loader(void *arg) {
   (void)arg;
-  float out[ROWS * OUTS];
   intptr_t failures = 0;
   pthread_barrier_wait(&start);
   for (int i = 0; i < LOADS; i++) {
     oximl_sequential *m = NULL;
     oximl_status s = oximl_sequential_load(PATH, &m);
     if (s != OXIML_STATUS_OK) { failures += fail("load", s); continue; }
-    s = oximl_sequential_predict(m, x, ROWS, COLS, out, ROWS * OUTS);
-    if (s != OXIML_STATUS_OK) failures += fail("predict on a loaded model", s);
-    else if (memcmp(out, expected, sizeof out) != 0) failures += fail("loaded model: results differ from serial", s);
+    failures += predicts_as_serial(m, "predict on a loaded model");
     oximl_sequential_free(m);
   }
   return (void *)failures;
