@@ -53,8 +53,9 @@ typedef struct oximl_ratings oximl_ratings;
 // needs exclusive access and invalidates every id pointer the handle gave out.
 typedef struct oximl_recommender oximl_recommender;
 
-// An opaque dense network. Thread-safety: concurrent `predict`/`evaluate`/`save` on one handle are safe;
-// `add`, `compile`, `fit` and `free` need exclusive access.
+// An opaque dense network. Thread-safety: the functions taking a `const oximl_sequential *` (`predict`,
+// `evaluate`, `output_dim`, `summary`, `save`) may run concurrently on one handle from any number of threads;
+// those taking an `oximl_sequential *` (`add`, `compile`, `fit`, `free`) need exclusive access to it.
 typedef struct oximl_sequential oximl_sequential;
 
 // The size of a table.
@@ -132,8 +133,8 @@ typedef struct {
   const double *values;
 } oximl_epoch_log;
 
-// Called after each epoch with the caller's `user` pointer; returning non-zero stops training (`fit` then
-// returns `OXIML_STATUS_OK` with the epochs done so far).
+// Called after each epoch, on the thread that called `fit`, with the caller's `user` pointer; returning non-zero
+// stops training (`fit` then returns `OXIML_STATUS_OK` with the epochs done so far).
 typedef int (*oximl_epoch_callback)(void *user, const oximl_epoch_log *log);
 
 #ifdef __cplusplus
@@ -141,6 +142,7 @@ extern "C" {
 #endif // __cplusplus
 
 // The library's version as a static NUL-terminated string, e.g. `"0.1.0"`. Never NULL; do not free.
+// Thread-safe.
 //
 // ```c
 // printf("oximl %s\n", oximl_version());
@@ -148,7 +150,8 @@ extern "C" {
 const char *oximl_version(void);
 
 // The message of the last failed call on this thread (an empty string if none has failed). Never NULL; the
-// pointer stays valid until the next failing call on this thread. Do not free.
+// pointer stays valid until the next failing call on this thread. Do not free. Thread-safe: each thread has
+// its own message.
 //
 // ```c
 // if (oximl_set_num_threads(1u << 20) != OXIML_STATUS_OK) fprintf(stderr, "%s\n", oximl_last_error());
@@ -572,6 +575,7 @@ oximl_status oximl_recommender_load(const char *path,
 void oximl_recommender_free(oximl_recommender *model);
 
 // Creates an empty model for inputs of `input_dim` features, its initial weights drawn with `seed`.
+// Thread-safe.
 //
 // ```c
 // oximl_sequential *model = NULL;
@@ -582,6 +586,7 @@ oximl_status oximl_sequential_new(size_t input_dim, uint64_t seed, oximl_sequent
 // Appends a layer given as JSON: `{"type": "dense", "units": 64, "activation": {"name": "relu"}}` (optional:
 // `use_bias`, `kernel_initializer` ("glorot_uniform", "he_normal", ...), `kernel_regularizer` and
 // `bias_regularizer` as `{"l1": .., "l2": ..}`) or `{"type": "dropout", "rate": 0.2}`.
+// Needs exclusive access to `model`.
 //
 // ```c
 // oximl_sequential_add(model, "{\"type\": \"dense\", \"units\": 10, \"activation\": {\"name\": \"softmax\"}}");
@@ -591,6 +596,7 @@ oximl_status oximl_sequential_add(oximl_sequential *model,
 
 // Fixes optimizer, loss and metrics from JSON: `{"optimizer": {"name": "adam", "learning_rate": 0.001},
 // "loss": {"name": "sparse_categorical_crossentropy"}, "metrics": ["accuracy"]}`.
+// Needs exclusive access to `model`.
 //
 // ```c
 // oximl_sequential_compile(model, "{\"optimizer\": {\"name\": \"sgd\", \"learning_rate\": 0.1}, \"loss\": {\"name\": \"mean_squared_error\"}, \"metrics\": []}");
@@ -601,7 +607,8 @@ oximl_status oximl_sequential_compile(oximl_sequential *model,
 // Trains on `x` (`rows × cols`) and targets `y` (`rows × y_cols`: one column of labels for sparse losses).
 // `options_json` may be NULL or e.g. `{"epochs": 20, "batch_size": 32, "shuffle": true, "seed": 0,
 // "validation_split": 0.1}`; `callback` may be NULL. On a non-finite loss the status is
-// `OXIML_STATUS_NON_FINITE` and the model keeps its last finite weights.
+// `OXIML_STATUS_NON_FINITE` and the model keeps its last finite weights. Needs exclusive access to `model`
+// (training itself runs on oximl's thread pool).
 //
 // ```c
 // oximl_sequential_fit(model, x, 150, 4, y, 1, "{\"epochs\": 50}", NULL, NULL);
@@ -617,7 +624,8 @@ oximl_status oximl_sequential_fit(oximl_sequential *model,
                                   void *user);
 
 // Writes the model's outputs for `x` (`rows × cols`) into `out`, which holds `capacity` floats and needs
-// `rows × oximl_sequential_output_dim(model)`.
+// `rows × oximl_sequential_output_dim(model)`. Thread-safe: many threads may predict on one handle at once, each
+// with its own buffers; the results do not depend on the number of threads.
 //
 // ```c
 // float out[10];
@@ -631,7 +639,8 @@ oximl_status oximl_sequential_predict(const oximl_sequential *model,
                                       size_t capacity);
 
 // Evaluates on `(x, y)`: writes the loss then each compiled metric (in compile order) into `out` (`capacity`
-// doubles; 1 + number of metrics are needed) and their count into `written`.
+// doubles; 1 + number of metrics are needed) and their count into `written`. Thread-safe on one handle, like
+// `oximl_sequential_predict`.
 //
 // ```c
 // double values[4]; size_t n = 0;
@@ -647,43 +656,47 @@ oximl_status oximl_sequential_evaluate(const oximl_sequential *model,
                                        size_t capacity,
                                        size_t *written);
 
-// The number of outputs per sample.
+// The number of outputs per sample. Thread-safe on one handle.
 //
 // ```c
 // size_t k = 0; oximl_sequential_output_dim(model, &k);
 // ```
 oximl_status oximl_sequential_output_dim(const oximl_sequential *model, size_t *out);
 
-// A Keras-style summary of the layers; free it with `oximl_string_free`.
+// A Keras-style summary of the layers; free it with `oximl_string_free`. Thread-safe on one handle.
 //
 // ```c
 // char *s = NULL; oximl_sequential_summary(model, &s); puts(s); oximl_string_free(s);
 // ```
 oximl_status oximl_sequential_summary(const oximl_sequential *model, char **out);
 
-// Saves the model (weights, configuration, optimizer state) to `path` in the oximl format.
+// Saves the model (weights, configuration, optimizer state) to `path` in the oximl format. Thread-safe on one
+// handle (but two threads writing the same path race on the file).
 //
 // ```c
 // oximl_sequential_save(model, "model.oximl");
 // ```
-oximl_status oximl_sequential_save(const oximl_sequential *model, const char *path);
+oximl_status oximl_sequential_save(const oximl_sequential *model,
+                                   const char *path);
 
-// Loads a model saved from Rust, C or Python; free it with `oximl_sequential_free`.
+// Loads a model saved from Rust, C or Python; free it with `oximl_sequential_free`. Thread-safe, also while
+// other threads use other handles.
 //
 // ```c
 // oximl_sequential *model = NULL;
 // if (oximl_sequential_load("model.oximl", &model) != OXIML_STATUS_OK) puts(oximl_last_error());
 // ```
-oximl_status oximl_sequential_load(const char *path, oximl_sequential **out);
+oximl_status oximl_sequential_load(const char *path,
+                                   oximl_sequential **out);
 
-// Releases a model; NULL is a no-op.
+// Releases a model; NULL is a no-op. Needs exclusive access: no call on `model` may be running or follow.
 //
 // ```c
 // oximl_sequential_free(model);
 // ```
 void oximl_sequential_free(oximl_sequential *model);
 
-// Releases a string returned by the library; NULL is a no-op.
+// Releases a string returned by the library; NULL is a no-op. Thread-safe; each string is freed once.
 //
 // ```c
 // oximl_string_free(s);

@@ -5,7 +5,9 @@
 //!   message for [`oximl_last_error`] on the calling thread;
 //! - no panic crosses the boundary: each entry point runs inside [`guard`], which turns a panic into
 //!   `OXIML_STATUS_INTERNAL`;
-//! - handles are opaque, created by `oximl_*_new`/`_load` and released by `oximl_*_free` (NULL is a no-op).
+//! - handles are opaque, created by `oximl_*_new`/`_load` and released by `oximl_*_free` (NULL is a no-op);
+//! - thread-safety is stated per function: a `const` handle may be used from many threads at once, a mutable
+//!   one needs exclusive access, and every handle is `Send + Sync` (checked by a test).
 #![allow(non_camel_case_types)]
 // Every entry point is called from C, where Rust's `unsafe` marker does not exist: each documents its pointer
 // contract, checks for NULL, and dereferences only inside a `// SAFETY:`-commented block.
@@ -108,6 +110,7 @@ pub(crate) fn guard(body: impl FnOnce() -> oximl_core::Result<()>) -> oximl_stat
 }
 
 /// The library's version as a static NUL-terminated string, e.g. `"0.1.0"`. Never NULL; do not free.
+/// Thread-safe.
 ///
 /// ```c
 /// printf("oximl %s\n", oximl_version());
@@ -118,7 +121,8 @@ pub extern "C" fn oximl_version() -> *const c_char {
 }
 
 /// The message of the last failed call on this thread (an empty string if none has failed). Never NULL; the
-/// pointer stays valid until the next failing call on this thread. Do not free.
+/// pointer stays valid until the next failing call on this thread. Do not free. Thread-safe: each thread has
+/// its own message.
 ///
 /// ```c
 /// if (oximl_set_num_threads(1u << 20) != OXIML_STATUS_OK) fprintf(stderr, "%s\n", oximl_last_error());
@@ -172,6 +176,12 @@ mod tests {
         assert!(msg.contains("boom"), "{msg}");
         assert_eq!(guard(|| Err(Error::Format("a\0b".into()))), oximl_status::OXIML_STATUS_FORMAT);
         assert_eq!(unsafe { CStr::from_ptr(oximl_last_error()) }.to_str().unwrap(), "invalid format: a");
+    }
+
+    #[test]
+    fn handles_are_send_and_sync() {
+        fn shared<T: Send + Sync>() {}
+        shared::<oximl_sequential>();
     }
 
     #[test]

@@ -8,8 +8,9 @@ use oximl_core::{Error, Result};
 use serde::Deserialize;
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 
-/// An opaque dense network. Thread-safety: concurrent `predict`/`evaluate`/`save` on one handle are safe;
-/// `add`, `compile`, `fit` and `free` need exclusive access.
+/// An opaque dense network. Thread-safety: the functions taking a `const oximl_sequential *` (`predict`,
+/// `evaluate`, `output_dim`, `summary`, `save`) may run concurrently on one handle from any number of threads;
+/// those taking an `oximl_sequential *` (`add`, `compile`, `fit`, `free`) need exclusive access to it.
 pub struct oximl_sequential {
     model: Sequential,
 }
@@ -28,8 +29,8 @@ pub struct oximl_epoch_log {
     pub values: *const f64,
 }
 
-/// Called after each epoch with the caller's `user` pointer; returning non-zero stops training (`fit` then
-/// returns `OXIML_STATUS_OK` with the epochs done so far).
+/// Called after each epoch, on the thread that called `fit`, with the caller's `user` pointer; returning non-zero
+/// stops training (`fit` then returns `OXIML_STATUS_OK` with the epochs done so far).
 pub type oximl_epoch_callback = Option<unsafe extern "C" fn(user: *mut c_void, log: *const oximl_epoch_log) -> c_int>;
 
 pub(crate) fn text<'a>(name: &str, s: *const c_char) -> Result<&'a str> {
@@ -98,6 +99,7 @@ fn write_out<T>(name: &str, out: *mut T, value: T) -> Result<()> {
 }
 
 /// Creates an empty model for inputs of `input_dim` features, its initial weights drawn with `seed`.
+/// Thread-safe.
 ///
 /// ```c
 /// oximl_sequential *model = NULL;
@@ -118,6 +120,7 @@ pub extern "C" fn oximl_sequential_new(input_dim: usize, seed: u64, out: *mut *m
 /// Appends a layer given as JSON: `{"type": "dense", "units": 64, "activation": {"name": "relu"}}` (optional:
 /// `use_bias`, `kernel_initializer` ("glorot_uniform", "he_normal", ...), `kernel_regularizer` and
 /// `bias_regularizer` as `{"l1": .., "l2": ..}`) or `{"type": "dropout", "rate": 0.2}`.
+/// Needs exclusive access to `model`.
 ///
 /// ```c
 /// oximl_sequential_add(model, "{\"type\": \"dense\", \"units\": 10, \"activation\": {\"name\": \"softmax\"}}");
@@ -133,6 +136,7 @@ pub extern "C" fn oximl_sequential_add(model: *mut oximl_sequential, layer_json:
 
 /// Fixes optimizer, loss and metrics from JSON: `{"optimizer": {"name": "adam", "learning_rate": 0.001},
 /// "loss": {"name": "sparse_categorical_crossentropy"}, "metrics": ["accuracy"]}`.
+/// Needs exclusive access to `model`.
 ///
 /// ```c
 /// oximl_sequential_compile(model, "{\"optimizer\": {\"name\": \"sgd\", \"learning_rate\": 0.1}, \"loss\": {\"name\": \"mean_squared_error\"}, \"metrics\": []}");
@@ -191,7 +195,8 @@ impl Callback for CCallback {
 /// Trains on `x` (`rows × cols`) and targets `y` (`rows × y_cols`: one column of labels for sparse losses).
 /// `options_json` may be NULL or e.g. `{"epochs": 20, "batch_size": 32, "shuffle": true, "seed": 0,
 /// "validation_split": 0.1}`; `callback` may be NULL. On a non-finite loss the status is
-/// `OXIML_STATUS_NON_FINITE` and the model keeps its last finite weights.
+/// `OXIML_STATUS_NON_FINITE` and the model keeps its last finite weights. Needs exclusive access to `model`
+/// (training itself runs on oximl's thread pool).
 ///
 /// ```c
 /// oximl_sequential_fit(model, x, 150, 4, y, 1, "{\"epochs\": 50}", NULL, NULL);
@@ -235,7 +240,8 @@ pub extern "C" fn oximl_sequential_fit(
 }
 
 /// Writes the model's outputs for `x` (`rows × cols`) into `out`, which holds `capacity` floats and needs
-/// `rows × oximl_sequential_output_dim(model)`.
+/// `rows × oximl_sequential_output_dim(model)`. Thread-safe: many threads may predict on one handle at once, each
+/// with its own buffers; the results do not depend on the number of threads.
 ///
 /// ```c
 /// float out[10];
@@ -252,14 +258,14 @@ pub extern "C" fn oximl_sequential_predict(
 ) -> oximl_status {
     guard(|| {
         let m = handle("model", model)?;
-        let mut dst = output("out", out, capacity, rows, m.model.output_dim())?;
-        dst.assign(&m.model.predict(matrix("x", x, rows, cols)?)?);
-        Ok(())
+        let dst = output("out", out, capacity, rows, m.model.output_dim())?;
+        m.model.predict_into(matrix("x", x, rows, cols)?, dst)
     })
 }
 
 /// Evaluates on `(x, y)`: writes the loss then each compiled metric (in compile order) into `out` (`capacity`
-/// doubles; 1 + number of metrics are needed) and their count into `written`.
+/// doubles; 1 + number of metrics are needed) and their count into `written`. Thread-safe on one handle, like
+/// `oximl_sequential_predict`.
 ///
 /// ```c
 /// double values[4]; size_t n = 0;
@@ -296,7 +302,7 @@ pub extern "C" fn oximl_sequential_evaluate(
     })
 }
 
-/// The number of outputs per sample.
+/// The number of outputs per sample. Thread-safe on one handle.
 ///
 /// ```c
 /// size_t k = 0; oximl_sequential_output_dim(model, &k);
@@ -306,7 +312,7 @@ pub extern "C" fn oximl_sequential_output_dim(model: *const oximl_sequential, ou
     guard(|| write_out("out", out, handle("model", model)?.model.output_dim()))
 }
 
-/// A Keras-style summary of the layers; free it with `oximl_string_free`.
+/// A Keras-style summary of the layers; free it with `oximl_string_free`. Thread-safe on one handle.
 ///
 /// ```c
 /// char *s = NULL; oximl_sequential_summary(model, &s); puts(s); oximl_string_free(s);
@@ -322,7 +328,8 @@ pub extern "C" fn oximl_sequential_summary(model: *const oximl_sequential, out: 
     })
 }
 
-/// Saves the model (weights, configuration, optimizer state) to `path` in the oximl format.
+/// Saves the model (weights, configuration, optimizer state) to `path` in the oximl format. Thread-safe on one
+/// handle (but two threads writing the same path race on the file).
 ///
 /// ```c
 /// oximl_sequential_save(model, "model.oximl");
@@ -332,7 +339,8 @@ pub extern "C" fn oximl_sequential_save(model: *const oximl_sequential, path: *c
     guard(|| handle("model", model)?.model.save(text("path", path)?))
 }
 
-/// Loads a model saved from Rust, C or Python; free it with `oximl_sequential_free`.
+/// Loads a model saved from Rust, C or Python; free it with `oximl_sequential_free`. Thread-safe, also while
+/// other threads use other handles.
 ///
 /// ```c
 /// oximl_sequential *model = NULL;
@@ -348,7 +356,7 @@ pub extern "C" fn oximl_sequential_load(path: *const c_char, out: *mut *mut oxim
     })
 }
 
-/// Releases a model; NULL is a no-op.
+/// Releases a model; NULL is a no-op. Needs exclusive access: no call on `model` may be running or follow.
 ///
 /// ```c
 /// oximl_sequential_free(model);
@@ -358,7 +366,7 @@ pub extern "C" fn oximl_sequential_free(model: *mut oximl_sequential) {
     crate::convert::release(model)
 }
 
-/// Releases a string returned by the library; NULL is a no-op.
+/// Releases a string returned by the library; NULL is a no-op. Thread-safe; each string is freed once.
 ///
 /// ```c
 /// oximl_string_free(s);

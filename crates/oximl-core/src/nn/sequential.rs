@@ -5,7 +5,7 @@ use crate::io::{self, TensorRef};
 use crate::nn::fit::{self, FitOptions, History, Logs};
 use crate::nn::{Accumulator, Dense, Layer, Loss, Metric};
 use crate::optim::{Optimizer, OptimizerState};
-use ndarray::{Array1, Array2, ArrayD, ArrayView2, Axis, Ix1, Ix2, s};
+use ndarray::{Array1, Array2, ArrayD, ArrayView2, ArrayViewMut2, Axis, Ix1, Ix2, s};
 use ndarray_rand::rand::SeedableRng;
 use ndarray_rand::rand::rngs::StdRng;
 use oximl_kernel::{Activation, Epilogue};
@@ -287,28 +287,40 @@ impl Sequential {
         }
     }
 
-    /// Inference on one block of rows: every dense layer as one fused product (bias and activation in the
-    /// epilogue), dropout skipped. Returns the last pre-activation too when asked (for losses).
-    fn forward_block(&self, x: ArrayView2<'_, f32>, keep_last_z: bool) -> Result<(Option<Array2<f32>>, Array2<f32>)> {
-        let last = self.layers.len().saturating_sub(1);
+    /// Inference on one block of rows into `dst` (`rows × output_dim`): every dense layer as one fused product
+    /// (bias and activation in the epilogue), the last one written straight into `dst`; dropout skipped. Returns
+    /// the last pre-activation too when asked (for losses).
+    fn forward_block(
+        &self,
+        x: ArrayView2<'_, f32>,
+        mut dst: ArrayViewMut2<'_, f32>,
+        keep_last_z: bool,
+    ) -> Result<Option<Array2<f32>>> {
+        let Some(last_dense) = self.params.iter().rposition(Option::is_some) else {
+            dst.assign(&x);
+            return Ok(None);
+        };
         let mut cur: Option<Array2<f32>> = None;
-        let mut last_z = None;
-        for (l, (layer, param)) in self.layers.iter().zip(&self.params).enumerate() {
+        for (l, (layer, param)) in self.layers.iter().zip(&self.params).enumerate().take(last_dense + 1) {
             let (Layer::Dense(d), Some(p)) = (layer, param) else { continue };
             let input = cur.as_ref().map_or(x, |c| c.view());
-            let mut out = Array2::zeros((input.nrows(), d.units));
-            let split = keep_last_z && l == last;
+            let split = keep_last_z && l + 1 == self.layers.len();
             let act = if split { Activation::Linear } else { d.activation };
             let epilogue = Epilogue { bias: p.bias.as_ref().map(|b| b.view()), activation: act };
-            oximl_kernel::gemm_fused(1.0, input, p.kernel.view(), 0.0, out.view_mut(), epilogue)?;
-            if split {
-                let z = out.clone();
-                oximl_kernel::activate(d.activation, out.view_mut());
-                last_z = Some(z);
+            if l < last_dense {
+                let mut out = Array2::zeros((input.nrows(), d.units));
+                oximl_kernel::gemm_fused(1.0, input, p.kernel.view(), 0.0, out.view_mut(), epilogue)?;
+                cur = Some(out);
+                continue;
             }
-            cur = Some(out);
+            oximl_kernel::gemm_fused(1.0, input, p.kernel.view(), 0.0, dst.view_mut(), epilogue)?;
+            if split {
+                let z = dst.to_owned();
+                oximl_kernel::activate(d.activation, dst.view_mut());
+                return Ok(Some(z));
+            }
         }
-        Ok((last_z, cur.unwrap_or_else(|| x.to_owned())))
+        Ok(None)
     }
 
     /// The model's outputs for `x` (rows are samples), computed in blocks of rows.
@@ -322,17 +334,40 @@ impl Sequential {
     /// assert!(m.predict(Array2::zeros((5, 2)).view()).is_err());
     /// ```
     pub fn predict(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
-        self.check_input(x)?;
-        if x.nrows() <= PREDICT_BLOCK {
-            return Ok(self.forward_block(x, false)?.1);
-        }
         let mut out = Array2::zeros((x.nrows(), self.output_dim()));
-        for (xb, mut ob) in
-            x.axis_chunks_iter(Axis(0), PREDICT_BLOCK).zip(out.axis_chunks_iter_mut(Axis(0), PREDICT_BLOCK))
-        {
-            ob.assign(&self.forward_block(xb, false)?.1);
-        }
+        self.predict_into(x, out.view_mut())?;
         Ok(out)
+    }
+
+    /// [`Sequential::predict`] into the caller's `out` (`rows × output_dim`, any strides), allocating only the
+    /// hidden layers' activations: what the C API uses to write into a caller's buffer.
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use oximl_core::nn::{Dense, Sequential};
+    /// let mut m = Sequential::new(4);
+    /// m.add(Dense::new(8))?.add(Dense::new(3))?;
+    /// let x = Array2::ones((5, 4));
+    /// let mut out = Array2::from_elem((5, 3), f32::NAN);
+    /// m.predict_into(x.view(), out.view_mut())?;
+    /// assert_eq!(out, m.predict(x.view())?);
+    /// assert!(m.predict_into(x.view(), Array2::zeros((5, 2)).view_mut()).is_err());
+    /// # Ok::<(), oximl_core::Error>(())
+    /// ```
+    pub fn predict_into(&self, x: ArrayView2<'_, f32>, mut out: ArrayViewMut2<'_, f32>) -> Result<()> {
+        self.check_input(x)?;
+        let want = (x.nrows(), self.output_dim());
+        if out.dim() != want {
+            return Err(Error::shape(
+                format!("an output of {} × {}", want.0, want.1),
+                format!("{} × {}", out.nrows(), out.ncols()),
+            ));
+        }
+        for (xb, ob) in x.axis_chunks_iter(Axis(0), PREDICT_BLOCK).zip(out.axis_chunks_iter_mut(Axis(0), PREDICT_BLOCK))
+        {
+            self.forward_block(xb, ob, false)?;
+        }
+        Ok(())
     }
 
     /// Probabilities: [`Sequential::predict`], with softmax (or sigmoid for one output) applied when the model
@@ -406,8 +441,8 @@ impl Sequential {
         let mut acc = Accumulator::new(self.output_dim(), compiled.loss.sparse_targets());
         let (mut total, n) = (0.0, x.nrows() as f64);
         for (xb, yb) in x.axis_chunks_iter(Axis(0), PREDICT_BLOCK).zip(y.axis_chunks_iter(Axis(0), PREDICT_BLOCK)) {
-            let (z, a) = self.forward_block(xb, true)?;
-            let z = z.unwrap_or_else(|| a.clone());
+            let mut a = Array2::zeros((xb.nrows(), self.output_dim()));
+            let z = self.forward_block(xb, a.view_mut(), true)?.unwrap_or_else(|| a.clone());
             let mut scratch = Array2::zeros(a.dim());
             total +=
                 compiled.loss.forward_backward(act, z.view(), a.view(), yb, scratch.view_mut())? * xb.nrows() as f64;
