@@ -1,7 +1,7 @@
 //! Conversions shared by the recommender and embedding handles: JSON options over the core's serde configs,
 //! arrays of C strings in, ranked `(id, score)` lists out.
 
-use crate::sequential::{out_slot, text};
+use super::sequential::{out_slot, text};
 use oximl_core::{Error, Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;

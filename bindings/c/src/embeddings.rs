@@ -3,9 +3,9 @@
 //! The handle is immutable once loaded: every function taking a `const oximl_embeddings *` is safe to call
 //! concurrently on one handle from many threads.
 
-use crate::convert::{CIds, Ranked, boxed, config, release, strings, values};
-use crate::sequential::{handle, out_slot, output, text};
-use crate::{guard, oximl_status};
+use super::convert::{CIds, Ranked, boxed, config, release, strings, values};
+use super::sequential::{handle, out_slot, output, text};
+use super::{guard, oximl_status};
 use ndarray::ArrayView1;
 use oximl_core::embed::{
     Embedder, KeyedVectors, LoadOptions, OovPolicy, Probabilities, Query, TokenizeOptions, VectorFormat, WordWeights,

@@ -13,6 +13,7 @@
 // contract, checks for NULL, and dereferences only inside a `// SAFETY:`-commented block.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+// The modules name each other with `super::`, not `crate::`: benches/abi.rs compiles this file as a module.
 mod convert;
 mod embeddings;
 mod recommender;

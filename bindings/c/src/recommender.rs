@@ -3,9 +3,9 @@
 //! `RatingsOptions`, `FunkSvd`, `Als`, `ImplicitAls`). Results with ids are written into caller buffers: `ids`
 //! receives pointers owned by the model handle (valid until it is freed), `scores` the matching scores.
 
-use crate::convert::{CIds, Ranked, boxed, config, merged, object, release, strings, values};
-use crate::sequential::{handle, out_slot, text};
-use crate::{guard, oximl_status};
+use super::convert::{CIds, Ranked, boxed, config, merged, object, release, strings, values};
+use super::sequential::{handle, out_slot, text};
+use super::{guard, oximl_status};
 use oximl_core::mf::{Algorithm, CsvOptions, MfModel, Ratings, RatingsBuilder, RatingsOptions, metrics, split};
 use oximl_core::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -555,7 +555,7 @@ pub extern "C" fn oximl_recommender_history(
 }
 
 fn write_factors(f: ndarray::ArrayView1<'_, f32>, out: *mut f32, capacity: usize) -> Result<()> {
-    let mut dst = crate::sequential::output("out", out, capacity, 1, f.len())?;
+    let mut dst = super::sequential::output("out", out, capacity, 1, f.len())?;
     dst.row_mut(0).assign(&f);
     Ok(())
 }

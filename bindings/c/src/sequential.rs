@@ -1,7 +1,7 @@
 //! `oximl_sequential`: dense networks from C. Configuration travels as JSON (the same schema as the Rust
 //! serde types and the Python wrappers), arrays as row-major `float` buffers with their dimensions.
 
-use crate::{guard, oximl_status};
+use super::{guard, oximl_status};
 use ndarray::{ArrayView2, ArrayViewMut2};
 use oximl_core::nn::{Callback, Compiled, Control, FitOptions, Layer, Logs, Sequential};
 use oximl_core::{Error, Result};
@@ -363,7 +363,7 @@ pub extern "C" fn oximl_sequential_load(path: *const c_char, out: *mut *mut oxim
 /// ```
 #[unsafe(no_mangle)]
 pub extern "C" fn oximl_sequential_free(model: *mut oximl_sequential) {
-    crate::convert::release(model)
+    super::convert::release(model)
 }
 
 /// Releases a string returned by the library; NULL is a no-op. Thread-safe; each string is freed once.
