@@ -1,4 +1,5 @@
-//! Cross-language fixtures in `tests/fixtures/`, checked here and by `python/tests/test_fixtures.py`:
+//! Cross-language fixtures in `tests/fixtures/`, checked here, by `python/tests/test_fixtures.py` and by
+//! `examples/c/fixtures.c`:
 //!
 //! - `rust_model.oximl` + `rust_input.csv` → `rust_expected.csv`: a small iris classifier saved by Rust
 //!   (written by the ignored test `write_rust_fixtures`: `cargo test -p oximl-core --test fixtures -- --ignored`);
