@@ -8,6 +8,7 @@
 //! reloads it and checks that the reloaded model predicts the same, bit for bit.
 
 use ndarray::Axis;
+use oximl::Persist;
 use oximl::data::{StandardScaler, datasets, train_test_split};
 use oximl::kernel::{Activation, CpuLevel};
 use oximl::nn::{Accumulator, Dense, EarlyStopping, FitOptions, Loss, Metric, Sequential};

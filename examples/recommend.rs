@@ -3,6 +3,7 @@
 //!
 //! `cargo run --release --example recommend`
 
+use oximl::Persist;
 use oximl::mf::synthetic::Synthetic;
 use oximl::mf::{Als, FunkSvd, MfModel, metrics, split};
 use std::time::Instant;

@@ -8,6 +8,7 @@
 //! Everything runs on 1 thread, as the Python side does.
 
 use ndarray::{Array2, s};
+use oximl::Persist;
 use oximl::nn::{FitOptions, Sequential};
 use std::time::Instant;
 

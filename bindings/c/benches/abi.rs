@@ -12,6 +12,7 @@ mod ffi;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::{Array2, s};
+use oximl_core::Persist;
 use oximl_core::kernel::Activation;
 use oximl_core::nn::{Dense, Sequential};
 use std::hint::black_box;

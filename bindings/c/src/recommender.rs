@@ -6,6 +6,7 @@
 use super::convert::{CIds, Ranked, boxed, config, merged, object, release, strings, values};
 use super::sequential::{handle, out_slot, text};
 use super::{guard, oximl_status};
+use oximl_core::Persist;
 use oximl_core::mf::{Algorithm, CsvOptions, MfModel, Ratings, RatingsBuilder, RatingsOptions, metrics, split};
 use oximl_core::{Error, Result};
 use serde::{Deserialize, Serialize};

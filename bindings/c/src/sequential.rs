@@ -3,6 +3,7 @@
 
 use super::{guard, oximl_status};
 use ndarray::{ArrayView2, ArrayViewMut2};
+use oximl_core::Persist;
 use oximl_core::nn::{Callback, Compiled, Control, FitOptions, Layer, Logs, Sequential};
 use oximl_core::{Error, Result};
 use serde::Deserialize;

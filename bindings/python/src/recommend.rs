@@ -4,6 +4,7 @@
 
 use crate::{detach, to_py_bytes, to_py_err};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, ToPyArray};
+use oximl_core::Persist;
 use oximl_core::mf::{
     Algorithm, CsvOptions, Duplicates, Folded, MfModel, Ratings, RatingsBuilder, RatingsOptions, metrics, split,
 };

@@ -4,6 +4,7 @@
 
 use crate::{detach, to_py_err};
 use numpy::{IntoPyArray, PyArray2, PyArrayDyn, PyReadonlyArray2, PyReadonlyArrayDyn};
+use oximl_core::Persist;
 use oximl_core::nn::{Callback, Control, FitOptions, Layer, Logs, Sequential};
 use oximl_core::{Error, nn};
 use pyo3::prelude::*;

@@ -4,7 +4,8 @@
 //! - [`nn`] and [`optim`]: Keras-style dense networks, their losses, metrics, optimizers and callbacks.
 //! - [`mf`]: recommenders by matrix factorization (SGD, ALS, implicit ALS) and ranking metrics.
 //! - [`embed`]: pretrained word vectors, normalized sentence vectors, nearest neighbours.
-//! - [`io`]: the one model file format (safetensors + JSON metadata) that Rust, C and Python share.
+//! - [`io`]: the one model file format (safetensors + JSON metadata) that Rust, C and Python share; every savable
+//!   kind implements [`Persist`] (`save`, `load`, `to_bytes`, `from_bytes`).
 //! - [`Error`]: the one error type; [`set_num_threads`]: the size of the library's own thread pool.
 //!
 //! Arrays are [`ndarray`] arrays, re-exported so that callers use the same version.
@@ -23,6 +24,7 @@ pub mod nn;
 pub mod optim;
 
 pub use error::{Error, Result};
+pub use io::Persist;
 pub use ndarray;
 pub use oximl_kernel as kernel;
 

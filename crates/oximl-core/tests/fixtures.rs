@@ -10,6 +10,7 @@
 //!   gives in Rust and in Python.
 
 use ndarray::{Array2, Axis};
+use oximl_core::Persist;
 use oximl_core::data::{StandardScaler, datasets, train_test_split};
 use oximl_core::kernel::Activation;
 use oximl_core::nn::{Dense, FitOptions, Loss, Sequential};

@@ -1,6 +1,7 @@
 //! Recommenders: accuracy on synthetic data from a known model, ranking quality, save/load, bad input.
 
 use oximl_core::Error;
+use oximl_core::Persist;
 use oximl_core::mf::synthetic::{Synthetic, SyntheticData, SyntheticImplicit};
 use oximl_core::mf::{
     Als, CsvOptions, Duplicates, FunkSvd, ImplicitAls, MfModel, Ratings, RatingsBuilder, RatingsOptions, metrics, split,

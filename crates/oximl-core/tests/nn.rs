@@ -7,6 +7,7 @@ use ndarray_rand::rand::SeedableRng;
 use ndarray_rand::rand::rngs::StdRng;
 use ndarray_rand::rand_distr::Uniform;
 use oximl_core::Error;
+use oximl_core::Persist;
 use oximl_core::kernel::Activation;
 use oximl_core::nn::{Dense, EarlyStopping, FitOptions, Layer, Loss, Metric, Sequential};
 use oximl_core::optim::{Optimizer, Regularizer};

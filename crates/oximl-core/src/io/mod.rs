@@ -36,6 +36,9 @@ use std::io::Write;
 use std::path::Path;
 use xxhash_rust::xxh3::Xxh3Default;
 
+mod persist;
+pub use persist::Persist;
+
 /// The value of the `format` field.
 pub const FORMAT: &str = "oximl";
 /// The newest format version this build writes and reads.

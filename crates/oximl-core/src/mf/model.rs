@@ -7,7 +7,6 @@ use crate::io::{self, TensorRef};
 use crate::{Error, Result};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 use std::sync::Arc;
 
 /// The `kind` of MF model files.
@@ -287,31 +286,10 @@ impl MfModel {
     pub fn predict(&self, user: impl ToString, item: impl ToString) -> f32 {
         self.predict_index(self.users.index(&user.to_string()), self.items.index(&item.to_string()))
     }
+}
 
-    /// Serializes the model (oximl format, kind `"mf"`).
-    ///
-    /// ```
-    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0), ("b", "y", 1.0)], Default::default()).unwrap();
-    /// let m = oximl_core::mf::Als::default().fit(&r).unwrap();
-    /// let back = oximl_core::mf::MfModel::from_bytes(&m.to_bytes().unwrap()).unwrap();
-    /// assert_eq!(back.predict("a", "x"), m.predict("a", "x"));
-    /// ```
-    pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        self.with_tensors(|config, tensors| io::to_bytes(KIND, config, tensors))
-    }
-
-    /// Saves the model to `path` atomically, with its id maps.
-    ///
-    /// ```
-    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0), ("b", "y", 1.0)], Default::default()).unwrap();
-    /// let m = oximl_core::mf::Als::default().fit(&r).unwrap();
-    /// let path = std::env::temp_dir().join("oximl-doc-mf.oximl");
-    /// m.save(&path).unwrap();
-    /// assert_eq!(oximl_core::mf::MfModel::load(&path).unwrap().users().ids(), ["a", "b"]);
-    /// ```
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        self.with_tensors(|config, tensors| io::save(path.as_ref(), KIND, config, tensors))
-    }
+impl io::Persist for MfModel {
+    const KIND: &'static str = KIND;
 
     fn with_tensors<R>(&self, f: impl FnOnce(&serde_json::Value, &[(&str, TensorRef<'_>)]) -> Result<R>) -> Result<R> {
         let config = serde_json::json!({
@@ -334,24 +312,6 @@ impl MfModel {
             ("history", TensorRef::new(history)),
         ];
         f(&config, &tensors)
-    }
-
-    /// Loads a model saved by [`MfModel::save`], checking kind, shapes and values.
-    ///
-    /// ```
-    /// assert_eq!(oximl_core::mf::MfModel::load("/no/such/model.oximl").unwrap_err().code(), 4);
-    /// ```
-    pub fn load(path: impl AsRef<Path>) -> Result<MfModel> {
-        MfModel::from_loaded(&io::load(path, KIND)?)
-    }
-
-    /// Reads a model from bytes made by [`MfModel::to_bytes`].
-    ///
-    /// ```
-    /// assert!(oximl_core::mf::MfModel::from_bytes(b"garbage").is_err());
-    /// ```
-    pub fn from_bytes(bytes: &[u8]) -> Result<MfModel> {
-        MfModel::from_loaded(&io::from_bytes(bytes, KIND)?)
     }
 
     fn from_loaded(file: &io::Loaded) -> Result<MfModel> {

@@ -12,7 +12,6 @@ use oximl_kernel::{Activation, Epilogue};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::fmt::Write as _;
-use std::path::Path;
 
 /// The file kind of a saved `Sequential` model.
 pub const KIND: &str = "sequential";
@@ -723,33 +722,10 @@ impl Sequential {
         let _ = writeln!(s, "{rule}\nTotal params: {}\n{rule}", self.param_count());
         s
     }
+}
 
-    /// The model as oximl-format bytes (config, weights, and the optimizer state when compiled).
-    ///
-    /// ```
-    /// use oximl_core::nn::{Dense, Sequential};
-    /// let mut m = Sequential::new(3);
-    /// m.add(Dense::new(2)).unwrap();
-    /// let back = Sequential::from_bytes(&m.to_bytes().unwrap()).unwrap();
-    /// assert_eq!(back.get_weights(), m.get_weights());
-    /// ```
-    pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        self.with_tensors(|config, tensors| io::to_bytes(KIND, config, tensors))
-    }
-
-    /// Saves the model to `path` in the oximl format (atomically: a crash leaves the old file intact).
-    ///
-    /// ```
-    /// use oximl_core::nn::{Dense, Sequential};
-    /// let mut m = Sequential::new(3);
-    /// m.add(Dense::new(2)).unwrap();
-    /// let path = std::env::temp_dir().join("oximl-doc-sequential.oximl");
-    /// m.save(&path).unwrap();
-    /// assert_eq!(Sequential::load(&path).unwrap().get_weights(), m.get_weights());
-    /// ```
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        self.with_tensors(|config, tensors| io::save(path.as_ref(), KIND, config, tensors))
-    }
+impl io::Persist for Sequential {
+    const KIND: &'static str = KIND;
 
     fn with_tensors<R>(&self, f: impl FnOnce(&serde_json::Value, &[(&str, TensorRef<'_>)]) -> Result<R>) -> Result<R> {
         let slots = &self.optimizer_state.slots;
@@ -776,25 +752,6 @@ impl Sequential {
         }
         let tensors: Vec<(&str, TensorRef<'_>)> = names.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
         f(&config, &tensors)
-    }
-
-    /// Loads a model saved by [`Sequential::save`] (from Rust, C or Python), validating everything.
-    ///
-    /// ```
-    /// let e = oximl_core::nn::Sequential::load("/no/such/model.oximl").unwrap_err();
-    /// assert_eq!(e.code(), 4);
-    /// ```
-    pub fn load(path: impl AsRef<Path>) -> Result<Sequential> {
-        Sequential::from_loaded(&io::load(path, KIND)?)
-    }
-
-    /// Reads a model from bytes made by [`Sequential::to_bytes`].
-    ///
-    /// ```
-    /// assert!(oximl_core::nn::Sequential::from_bytes(b"garbage").is_err());
-    /// ```
-    pub fn from_bytes(bytes: &[u8]) -> Result<Sequential> {
-        Sequential::from_loaded(&io::from_bytes(bytes, KIND)?)
     }
 
     fn from_loaded(file: &io::Loaded) -> Result<Sequential> {
