@@ -4,7 +4,7 @@
 //! concurrently on one handle from many threads.
 
 use super::convert::{CIds, Ranked, boxed, config, release, strings, values};
-use super::sequential::{handle, out_slot, output, text};
+use super::convert::{handle, out_slot, output, text};
 use super::{guard, oximl_status};
 use ndarray::ArrayView1;
 use oximl_core::embed::{

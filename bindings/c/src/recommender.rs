@@ -4,7 +4,7 @@
 //! receives pointers owned by the model handle (valid until it is freed), `scores` the matching scores.
 
 use super::convert::{CIds, Ranked, boxed, config, merged, object, release, strings, values};
-use super::sequential::{handle, out_slot, text};
+use super::convert::{handle, out_slot, text};
 use super::{guard, oximl_status};
 use oximl_core::Persist;
 use oximl_core::mf::{Algorithm, CsvOptions, MfModel, Ratings, RatingsBuilder, RatingsOptions, metrics, split};
@@ -556,7 +556,7 @@ pub extern "C" fn oximl_recommender_history(
 }
 
 fn write_factors(f: ndarray::ArrayView1<'_, f32>, out: *mut f32, capacity: usize) -> Result<()> {
-    let mut dst = super::sequential::output("out", out, capacity, 1, f.len())?;
+    let mut dst = super::convert::output("out", out, capacity, 1, f.len())?;
     dst.row_mut(0).assign(&f);
     Ok(())
 }

@@ -1,13 +1,13 @@
 //! `oximl_sequential`: dense networks from C. Configuration travels as JSON (the same schema as the Rust
 //! serde types and the Python wrappers), arrays as row-major `float` buffers with their dimensions.
 
+use super::convert::{handle, handle_mut, json, matrix, out_slot, output, text, write_out};
 use super::{guard, oximl_status};
-use ndarray::{ArrayView2, ArrayViewMut2};
+use oximl_core::Error;
 use oximl_core::Persist;
 use oximl_core::nn::{Callback, Compiled, Control, FitOptions, Layer, Logs, Sequential};
-use oximl_core::{Error, Result};
 use serde::Deserialize;
-use std::ffi::{CStr, CString, c_char, c_int, c_void};
+use std::ffi::{CString, c_char, c_int, c_void};
 
 /// An opaque dense network. Thread-safety: the functions taking a `const oximl_sequential *` (`predict`,
 /// `evaluate`, `output_dim`, `summary`, `save`) may run concurrently on one handle from any number of threads;
@@ -33,71 +33,6 @@ pub struct oximl_epoch_log {
 /// Called after each epoch, on the thread that called `fit`, with the caller's `user` pointer; returning non-zero
 /// stops training (`fit` then returns `OXIML_STATUS_OK` with the epochs done so far).
 pub type oximl_epoch_callback = Option<unsafe extern "C" fn(user: *mut c_void, log: *const oximl_epoch_log) -> c_int>;
-
-pub(crate) fn text<'a>(name: &str, s: *const c_char) -> Result<&'a str> {
-    if s.is_null() {
-        return Err(Error::invalid(name, "NULL string"));
-    }
-    // SAFETY: the caller passes a NUL-terminated string that outlives the call.
-    unsafe { CStr::from_ptr(s) }.to_str().map_err(|e| Error::invalid(name, format!("not UTF-8: {e}")))
-}
-
-pub(crate) fn json<T: for<'de> Deserialize<'de>>(name: &str, s: *const c_char) -> Result<T> {
-    serde_json::from_str(text(name, s)?).map_err(|e| Error::invalid(name, format!("invalid JSON: {e}")))
-}
-
-/// A row-major `rows × cols` matrix over caller memory.
-pub(crate) fn matrix<'a>(name: &str, data: *const f32, rows: usize, cols: usize) -> Result<ArrayView2<'a, f32>> {
-    let len = rows.checked_mul(cols).ok_or_else(|| Error::invalid(name, "rows × cols overflows"))?;
-    if data.is_null() {
-        return Err(Error::invalid(name, "NULL array"));
-    }
-    // SAFETY: the caller guarantees `rows * cols` readable floats at `data` for the duration of the call.
-    let slice = unsafe { std::slice::from_raw_parts(data, len) };
-    ArrayView2::from_shape((rows, cols), slice).map_err(|e| Error::invalid(name, e.to_string()))
-}
-
-/// A row-major output buffer of `rows × cols` floats inside one of `capacity` floats.
-pub(crate) fn output<'a>(
-    name: &str,
-    out: *mut f32,
-    capacity: usize,
-    rows: usize,
-    cols: usize,
-) -> Result<ArrayViewMut2<'a, f32>> {
-    let len = rows.checked_mul(cols).ok_or_else(|| Error::invalid(name, "rows × cols overflows"))?;
-    if out.is_null() {
-        return Err(Error::invalid(name, "NULL output buffer"));
-    }
-    if capacity < len {
-        return Err(Error::invalid(name, format!("the buffer holds {capacity} floats, {len} are needed")));
-    }
-    // SAFETY: the caller guarantees `capacity` writable floats at `out`, not aliased during the call.
-    let slice = unsafe { std::slice::from_raw_parts_mut(out, len) };
-    ArrayViewMut2::from_shape((rows, cols), slice).map_err(|e| Error::invalid(name, e.to_string()))
-}
-
-pub(crate) fn handle<'a, T>(name: &str, p: *const T) -> Result<&'a T> {
-    // SAFETY: a non-NULL handle was created by this library and not freed (the caller's contract).
-    unsafe { p.as_ref() }.ok_or_else(|| Error::invalid(name, "NULL handle"))
-}
-
-pub(crate) fn handle_mut<'a, T>(name: &str, p: *mut T) -> Result<&'a mut T> {
-    // SAFETY: as `handle`, with exclusive access.
-    unsafe { p.as_mut() }.ok_or_else(|| Error::invalid(name, "NULL handle"))
-}
-
-/// The caller's output slot, checked before anything is computed for it (so that nothing leaks).
-pub(crate) fn out_slot<'a, T>(name: &str, out: *mut T) -> Result<&'a mut std::mem::MaybeUninit<T>> {
-    // SAFETY: non-NULL and, by the caller's contract, writable; it may be uninitialized.
-    unsafe { out.cast::<std::mem::MaybeUninit<T>>().as_mut() }
-        .ok_or_else(|| Error::invalid(name, "NULL output pointer"))
-}
-
-fn write_out<T>(name: &str, out: *mut T, value: T) -> Result<()> {
-    out_slot(name, out)?.write(value);
-    Ok(())
-}
 
 /// Creates an empty model for inputs of `input_dim` features, its initial weights drawn with `seed`.
 /// Thread-safe.
