@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from oximl import _oximl, callbacks as _callbacks, layers as _layers, losses as _losses, optimizers as _optimizers
+from oximl import _config, _oximl, callbacks as _callbacks, layers as _layers, losses as _losses, optimizers as _optimizers
 from oximl.errors import ShapeError
 
 __all__ = ["Sequential", "History", "load_model"]
@@ -98,7 +98,7 @@ class Sequential:
             if input_dim is None:
                 raise ValueError("the first layer needs input_dim= or input_shape= (or start with Input((n,)))")
             self._core = _oximl.Sequential(input_dim, self.seed)
-        self._core.add(json.dumps(layer._config()))
+        self._core.add(_config.dumps("layer", layer._config()))
         self._layers.append(layer)
 
     @property
@@ -119,7 +119,7 @@ class Sequential:
             raise ValueError(f"unknown metrics {unknown}; expected names among {sorted(_METRICS)}")
         config = {"optimizer": _optimizers.get(optimizer)._config(), "loss": _losses.get(loss)._config(),
                   "metrics": [_METRICS[m.lower()] for m in metrics]}
-        self._built().compile(json.dumps(config))
+        self._built().compile(_config.dumps("compile", config))
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, seed=None, initial_epoch=0):

@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Iterable, Sequence, Tuple, Union
 
 import numpy as np
 
-from oximl import _oximl
+from oximl import _config, _oximl
 from oximl.errors import FormatError, NotFittedError
 
 __all__ = ["Ratings", "FunkSVD", "ALS", "ImplicitALS", "FoldedUser", "train_test_split", "leave_last_k", "rmse",
@@ -244,7 +244,7 @@ class _Recommender:
 
     def fit(self, ratings: Ratings | Iterable[Sequence[Any]]) -> _Recommender:
         """Trains on ``ratings`` (a ``Ratings`` or rows for one); returns ``self``."""
-        self._core = _oximl.MfModel.fit(_ratings(ratings)._core, json.dumps(self._config()))
+        self._core = _oximl.MfModel.fit(_ratings(ratings)._core, _config.dumps("algorithm", self._config()))
         return self
 
     def _fitted(self) -> Any:

@@ -35,6 +35,12 @@ pub(crate) fn detach<T: Send>(py: Python<'_>, f: impl FnOnce() -> oximl_core::Re
     py.detach(f).map_err(|e| to_py_err(py, e))
 }
 
+/// Deserializes the JSON text that the Python package made with `oximl._config.dumps` into the core's serde type
+/// `T`, which owns every name, alias and default: a misspelt or unknown key is an `InvalidArgumentError` naming it.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(py: Python<'_>, what: &str, text: &str) -> PyResult<T> {
+    serde_json::from_str(text).map_err(|e| to_py_err(py, Error::invalid(what, e.to_string())))
+}
+
 /// Serializes with the GIL released into Python `bytes` (what the pickling methods return).
 pub(crate) fn to_py_bytes<'py>(
     py: Python<'py>,

@@ -2,7 +2,7 @@
 //! `oximl.recommend`. Ids arrive as strings (`oximl.recommend` turns integer ids into their decimal text, as the
 //! core does); training, batch scoring and metrics run with the GIL released.
 
-use crate::{detach, to_py_bytes, to_py_err};
+use crate::{detach, from_json, to_py_bytes, to_py_err};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, ToPyArray};
 use oximl_core::Persist;
 use oximl_core::mf::{
@@ -203,8 +203,7 @@ impl PyMfModel {
     /// <hyper-parameters>}`).
     #[staticmethod]
     fn fit(py: Python<'_>, ratings: &Bound<'_, PyRatings>, algorithm_json: &str) -> PyResult<Self> {
-        let algorithm: Algorithm = serde_json::from_str(algorithm_json)
-            .map_err(|e| to_py_err(py, Error::invalid("algorithm", e.to_string())))?;
+        let algorithm: Algorithm = from_json(py, "algorithm", algorithm_json)?;
         let r = &ratings.get().inner;
         let inner = detach(py, move || match &algorithm {
             Algorithm::FunkSvd(a) => a.fit(r),

@@ -2,7 +2,7 @@
 //! Arrays come in as numpy float32 views (zero-copy; `oximl.models` converts other dtypes and layouts once);
 //! every heavy call runs with the GIL released.
 
-use crate::{detach, to_py_err};
+use crate::{detach, from_json, to_py_err};
 use numpy::{IntoPyArray, PyArray2, PyArrayDyn, PyReadonlyArray2, PyReadonlyArrayDyn};
 use oximl_core::Persist;
 use oximl_core::nn::{Callback, Control, FitOptions, Layer, Logs, Sequential};
@@ -80,13 +80,13 @@ impl PySequential {
 
     /// Appends a layer given as JSON (`{"type": "dense", "units": .., "activation": {"name": ..}, ...}`).
     fn add(&mut self, py: Python<'_>, layer_json: &str) -> PyResult<()> {
-        let layer: Layer = serde_json::from_str(layer_json).map_err(|e| to_py_err(py, json_err("layer", e)))?;
+        let layer: Layer = from_json(py, "layer", layer_json)?;
         self.inner.add(layer).map(|_| ()).map_err(|e| to_py_err(py, e))
     }
 
     /// Compiles from JSON `{"optimizer": {...}, "loss": {...}, "metrics": [...]}`.
     fn compile(&mut self, py: Python<'_>, config_json: &str) -> PyResult<()> {
-        let c: nn::Compiled = serde_json::from_str(config_json).map_err(|e| to_py_err(py, json_err("compile", e)))?;
+        let c: nn::Compiled = from_json(py, "compile", config_json)?;
         self.inner.compile(c.optimizer, c.loss, &c.metrics).map_err(|e| to_py_err(py, e))
     }
 
