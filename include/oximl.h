@@ -40,6 +40,11 @@ typedef enum {
   OXIML_STATUS_INTERNAL = 255,
 } oximl_status;
 
+// A cancellation token. Pass it to a long operation; `oximl_cancel_cancel` from any thread makes that operation
+// return `OXIML_STATUS_CANCELLED` soon after, leaving its inputs as they were. Every function on a token is
+// thread-safe except `oximl_cancel_free`.
+typedef struct oximl_cancel oximl_cancel;
+
 // An opaque table of word vectors with the options its sentence vectors are computed with. Concurrent queries
 // on one handle are safe; `free` needs exclusive access and invalidates every word pointer it gave out.
 typedef struct oximl_embeddings oximl_embeddings;
@@ -172,6 +177,29 @@ oximl_status oximl_set_num_threads(size_t threads);
 // size_t n = oximl_num_threads();
 // ```
 size_t oximl_num_threads(void);
+
+// Creates a token, not yet cancelled; free it with `oximl_cancel_free`. Thread-safe.
+//
+// ```c
+// oximl_cancel *cancel = NULL;
+// oximl_cancel_new(&cancel);
+// ```
+oximl_status oximl_cancel_new(oximl_cancel **out);
+
+// Cancels every operation running (or started later) with `cancel`. Thread-safe: call it from any thread,
+// including a signal-watching one, while the operation runs on another.
+//
+// ```c
+// oximl_cancel_cancel(cancel);
+// ```
+oximl_status oximl_cancel_cancel(const oximl_cancel *cancel);
+
+// Releases a token; NULL is a no-op. No operation may still be using it.
+//
+// ```c
+// oximl_cancel_free(cancel);
+// ```
+void oximl_cancel_free(oximl_cancel *cancel);
 
 // Loads word vectors: word2vec text or binary, GloVe, fastText `.vec` or oximl, detected from the content.
 // `options_json` may be NULL or an object with any of: `"format"` (`"auto"`, `"word2vec_text"`,

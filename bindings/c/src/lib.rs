@@ -14,11 +14,13 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 // The modules name each other with `super::`, not `crate::`: benches/abi.rs compiles this file as a module.
+mod cancel;
 mod convert;
 mod embeddings;
 mod recommender;
 mod sequential;
 
+pub use cancel::*;
 pub use embeddings::*;
 pub use recommender::*;
 pub use sequential::*;

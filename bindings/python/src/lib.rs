@@ -6,7 +6,7 @@ mod preprocessing;
 mod recommend;
 mod sequential;
 
-use oximl_core::Error;
+use oximl_core::{Cancel, Error};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyType};
@@ -33,6 +33,38 @@ pub(crate) fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
 /// Calls a core function with the GIL released and converts its error.
 pub(crate) fn detach<T: Send>(py: Python<'_>, f: impl FnOnce() -> oximl_core::Result<T> + Send) -> PyResult<T> {
     py.detach(f).map_err(|e| to_py_err(py, e))
+}
+
+/// Runs a cancellable core operation with the GIL released on a helper thread, while this (the calling) thread
+/// checks for Ctrl-C every 50 ms: a signal cancels the token, the operation stops at its next poll, and the signal's
+/// exception (`KeyboardInterrupt`) is raised instead of the core's `Cancelled` error.
+#[expect(dead_code, reason = "the recommender and embedding wrappers adopt it in their branches; remove this then")]
+pub(crate) fn detach_cancellable<T: Send>(
+    py: Python<'_>,
+    f: impl FnOnce(&Cancel) -> oximl_core::Result<T> + Send,
+) -> PyResult<T> {
+    let cancel = Cancel::new();
+    let (result, signal) = py.detach(|| {
+        std::thread::scope(|scope| {
+            let work = scope.spawn(|| f(&cancel));
+            let mut signal = None;
+            while !work.is_finished() {
+                std::thread::park_timeout(std::time::Duration::from_millis(50));
+                if signal.is_none()
+                    && let Err(e) = Python::attach(|py| py.check_signals())
+                {
+                    cancel.cancel();
+                    signal = Some(e);
+                }
+            }
+            (work.join(), signal)
+        })
+    });
+    match (result, signal) {
+        (_, Some(signal)) => Err(signal),
+        (Ok(result), None) => result.map_err(|e| to_py_err(py, e)),
+        (Err(panic), None) => std::panic::resume_unwind(panic),
+    }
 }
 
 /// Deserializes the JSON text that the Python package made with `oximl._config.dumps` into the core's serde type

@@ -6,6 +6,7 @@
 //! - [`embed`]: pretrained word vectors, normalized sentence vectors, nearest neighbours.
 //! - [`io`]: the one model file format (safetensors + JSON metadata) that Rust, C and Python share; every savable
 //!   kind implements [`Persist`] (`save`, `load`, `to_bytes`, `from_bytes`).
+//! - [`Cancel`]: stops a long operation from another thread (Ctrl-C in Python, `oximl_cancel` in C).
 //! - [`Error`]: the one error type; [`set_num_threads`]: the size of the library's own thread pool.
 //!
 //! Arrays are [`ndarray`] arrays, re-exported so that callers use the same version.
@@ -15,6 +16,7 @@
 //! assert_eq!(oximl_core::num_threads(), 2);
 //! ```
 
+pub mod cancel;
 pub mod data;
 pub mod embed;
 pub mod error;
@@ -23,6 +25,7 @@ pub mod mf;
 pub mod nn;
 pub mod optim;
 
+pub use cancel::Cancel;
 pub use error::{Error, Result};
 pub use io::Persist;
 pub use ndarray;
