@@ -3,7 +3,7 @@
 
 use crate::{Error, Result};
 use std::fs::File;
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 
 /// How a file is brought into memory for loading.
@@ -127,7 +127,7 @@ impl Storage {
 pub const MAX_LINE_BYTES: usize = 64 << 20;
 
 /// A reader that fails with [`std::io::ErrorKind::InvalidData`] as soon as a line grows past `max` bytes, so a
-/// text parser on top of it never buffers an unbounded line.
+/// text parser on top of it never buffers an unbounded line (put a `BufReader` on top of it, not below).
 pub(crate) struct LineLimit<R> {
     inner: R,
     max: usize,
@@ -158,15 +158,6 @@ impl<R: Read> Read for LineLimit<R> {
             }
         }
         Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for LineLimit<R> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        self.inner.fill_buf()
-    }
-    fn consume(&mut self, amt: usize) {
-        self.inner.consume(amt)
     }
 }
 

@@ -110,7 +110,12 @@ pub fn load(path: impl AsRef<Path>, expected_kind: &str) -> Result<Loaded> {
 /// ```
 pub fn load_with(path: impl AsRef<Path>, expected_kind: &str, mode: ReadMode) -> Result<Loaded> {
     let path = path.as_ref();
-    Loaded::parse(Storage::read(path, mode)?, expected_kind).map_err(|e| match e {
+    in_file(path, Loaded::parse(Storage::read(path, mode)?, expected_kind))
+}
+
+/// Prefixes a format error with the file it was found in.
+fn in_file<T>(path: &Path, result: Result<T>) -> Result<T> {
+    result.map_err(|e| match e {
         Error::Format(m) => Error::Format(format!("{}: {m}", path.display())),
         other => other,
     })
