@@ -3,11 +3,11 @@
 
 use approx::assert_abs_diff_eq;
 use ndarray::{Array1, Array2, Axis, array, s};
-use oximl_core::{Error, Persist};
 use oximl_core::data::{
     Batches, Column, CsvOptions, MinMaxScaler, Norm, Normalizer, StandardScaler, class_indices, datasets, drop_missing,
     missing_report, one_hot, read_csv, read_csv_from, split_indices, train_test_split,
 };
+use oximl_core::{Error, Persist};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -390,9 +390,7 @@ fn scaler_save_load_round_trip_and_refusals() -> oximl_core::Result<()> {
     assert!(matches!(StandardScaler::load(tmp("absent.json")), Err(Error::Io { .. })));
 
     // The JSON files of older oximl still load, with their checks.
-    let legacy = |scaler: serde_json::Value| {
-        serde_json::json!({"format": "oximl-scaler", "kind": "StandardScaler", "version": 1, "scaler": scaler})
-    };
+    let legacy = |scaler: serde_json::Value| serde_json::json!({"format": "oximl-scaler", "kind": "StandardScaler", "version": 1, "scaler": scaler});
     let mut v = legacy(serde_json::to_value(&s).map_err(|e| Error::Format(e.to_string()))?);
     std::fs::write(&bad, v.to_string()).map_err(|e| Error::io(&bad, e))?;
     assert_eq!(StandardScaler::load(&bad)?, s);
