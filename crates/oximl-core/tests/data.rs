@@ -447,6 +447,22 @@ fn scaler_saves_are_atomic() -> oximl_core::Result<()> {
 // ------------------------------------------------------------------------------------------------ encoding
 
 #[test]
+fn sizes_too_large_are_errors_not_panics() -> oximl_core::Result<()> {
+    // one_hot allocated rows × n_classes unchecked: an overflow panicked, a huge product aborted.
+    for (labels, n_classes) in [(array![0.0f32], usize::MAX), (array![0.0f32, 1.0], 1 << 62), (array![], usize::MAX)] {
+        assert!(matches!(one_hot(&labels, n_classes), Err(Error::InvalidArgument { .. })), "{n_classes}");
+    }
+    // A batch size near usize::MAX overflowed `start + batch_size` on the second batch.
+    let x = sample(3, 2);
+    let y = Array1::<f32>::zeros(3);
+    let mut b = Batches::new(x.view(), y.view(), usize::MAX)?;
+    assert_eq!(b.next_batch().map(|(xb, _)| xb.nrows()), Some(3));
+    assert!(b.next_batch().is_none());
+    assert_eq!(b.n_batches(), 1);
+    Ok(())
+}
+
+#[test]
 fn one_hot_and_its_errors() -> oximl_core::Result<()> {
     let y = one_hot(&array![2.0f32, 0.0, 1.0, 2.0], 3)?;
     assert_eq!(y.dim(), (4, 3));

@@ -64,7 +64,10 @@ pub fn split_indices_by_count(
     let mut rng = StdRng::seed_from_u64(seed);
     let (mut train, mut test) = match strata {
         None => {
-            let mut perm: Vec<usize> = (0..n_samples).collect();
+            let mut perm: Vec<usize> = Vec::new();
+            perm.try_reserve_exact(n_samples)
+                .map_err(|_| Error::invalid("n_samples", format!("{n_samples} sample indices do not fit in memory")))?;
+            perm.extend(0..n_samples);
             perm.shuffle(&mut rng);
             let train = perm.split_off(n_test);
             (train, perm)
@@ -188,6 +191,12 @@ pub fn group_ids<K: Ord>(labels: impl IntoIterator<Item = K>) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::split_indices;
+
+    #[test]
+    fn an_impossible_sample_count_is_an_error_not_an_abort() {
+        let e = split_indices(usize::MAX / 2, 0.5, 0, None).unwrap_err();
+        assert!(matches!(e, crate::Error::InvalidArgument { .. }), "{e}");
+    }
 
     #[test]
     fn stratified_shares_add_up_and_follow_largest_remainder() {
