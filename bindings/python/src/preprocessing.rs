@@ -2,7 +2,7 @@
 //! Arrays come in as numpy float32 views (zero-copy; `oximl.preprocessing` converts other dtypes, lists and
 //! pandas frames once); the work runs with the GIL released.
 
-use crate::{detach, to_py_err};
+use crate::{detach, to_py_bytes, to_py_err};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use oximl_core::data::{self, MinMaxScaler, Norm, Normalizer, StandardScaler};
 use oximl_core::{Error, Persist, Result};
@@ -75,7 +75,8 @@ macro_rules! scaler_class {
             }
 
             fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-                Ok(PyBytes::new(py, &self.inner.to_bytes().map_err(|e| to_py_err(py, e))?))
+                let inner = &self.inner;
+                to_py_bytes(py, move || inner.to_bytes())
             }
 
             /// Also reads the JSON text older versions pickled (as UTF-8 bytes).

@@ -170,7 +170,7 @@ impl MinMaxScaler {
         self.feature_range
     }
 
-    /// Learns each column's minimum and maximum. Same errors as [`StandardScaler::fit`].
+    /// Learns each column's minimum and maximum. Same errors as [`StandardScaler::fit`](super::StandardScaler::fit).
     ///
     /// ```
     /// let mut scaler = oximl_core::data::MinMaxScaler::new();
@@ -201,7 +201,7 @@ impl MinMaxScaler {
     }
 
     /// `x · scale + min` per column (clipped if [`clip`](Self::clip)). Same errors as
-    /// [`StandardScaler::transform`].
+    /// [`StandardScaler::transform`](super::StandardScaler::transform).
     ///
     /// ```
     /// let mut scaler = oximl_core::data::MinMaxScaler::new();
