@@ -63,6 +63,13 @@ static int recommender_errors(void) {
   EXPECT(oximl_recommender_fit(ratings, "{\"algorithm\": \"funk_svd\", \"factors\": 0}", &model), OXIML_STATUS_INVALID_ARGUMENT);
   if (oximl_recommender_fit(ratings, "{\"algorithm\": \"als\", \"factors\": 2}", &model) != OXIML_STATUS_OK) return 1;
 
+  /* A handle of another type (a C cast gone wrong) is refused by its type tag, naming the type expected, and a
+   * free through the wrong function leaves it alone. */
+  EXPECT(oximl_sequential_output_dim((const oximl_sequential *)model, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  if (!strstr(oximl_last_error(), "oximl_sequential")) { fprintf(stderr, "wrong handle: \"%s\"\n", oximl_last_error()); failures++; }
+  EXPECT(oximl_ratings_get_info((const oximl_ratings *)model, &info), OXIML_STATUS_INVALID_ARGUMENT);
+  oximl_sequential_free((oximl_sequential *)model);
+
   EXPECT(oximl_recommender_predict(NULL, "a", "x", &f), OXIML_STATUS_INVALID_ARGUMENT);
   EXPECT(oximl_recommender_predict(model, "a", NULL, &f), OXIML_STATUS_INVALID_ARGUMENT);
   EXPECT(oximl_recommender_predict(model, "a", "x", NULL), OXIML_STATUS_INVALID_ARGUMENT);

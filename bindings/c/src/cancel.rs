@@ -10,6 +10,9 @@ use oximl_core::{Cancel, Result};
 pub struct oximl_cancel {
     token: Cancel,
 }
+impl crate::convert::Handle for oximl_cancel {
+    const NAME: &str = "oximl_cancel";
+}
 
 /// The token a long operation polls: the caller's, or one never cancelled when `cancel` is NULL.
 #[expect(dead_code, reason = "the cancellable recommender and embedding functions adopt it; remove this then")]

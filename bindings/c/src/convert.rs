@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::ffi::{CStr, CString, c_char};
 use std::mem::MaybeUninit;
-use std::panic::AssertUnwindSafe;
 
 pub(crate) fn text<'a>(name: &str, s: *const c_char) -> Result<&'a str> {
     if s.is_null() {
@@ -53,14 +52,53 @@ pub(crate) fn output<'a>(
     ArrayViewMut2::from_shape((rows, cols), slice).map_err(|e| Error::invalid(name, e.to_string()))
 }
 
-pub(crate) fn handle<'a, T>(name: &str, p: *const T) -> Result<&'a T> {
-    // SAFETY: a non-NULL handle was created by this library and not freed (the caller's contract).
-    unsafe { p.as_ref() }.ok_or_else(|| Error::invalid(name, "NULL handle"))
+/// An opaque handle type of the C API. [`boxed`] hands it to C behind a tag (a number derived from `NAME`) that
+/// [`handle`], [`handle_mut`] and [`release`] check first, so that a handle of another type passed by mistake (or,
+/// most likely, a freed one) is refused with an error instead of being read as this type.
+pub(crate) trait Handle {
+    /// The C type name, for error messages.
+    const NAME: &'static str;
+    /// FNV-1a of [`Handle::NAME`]: distinct per type and never 0, the tag a released handle gets.
+    const TAG: u64 = {
+        let (name, mut hash, mut i) = (Self::NAME.as_bytes(), 0xcbf2_9ce4_8422_2325u64, 0);
+        while i < name.len() {
+            hash = (hash ^ name[i] as u64).wrapping_mul(0x0100_0000_01b3);
+            i += 1;
+        }
+        hash
+    };
 }
 
-pub(crate) fn handle_mut<'a, T>(name: &str, p: *mut T) -> Result<&'a mut T> {
+/// What a handle pointer points to: the tag first (at offset 0 whatever `T` is), then the value.
+#[repr(C)]
+struct Tagged<T> {
+    tag: u64,
+    value: T,
+}
+
+/// The tagged box behind a non-NULL handle pointer of type `T`, refused when the tag is not `T`'s.
+fn tagged<T: Handle>(name: &str, p: *const T) -> Result<*mut Tagged<T>> {
+    if p.is_null() {
+        return Err(Error::invalid(name, "NULL handle"));
+    }
+    // SAFETY: by the caller's contract `p` came from `boxed` (of some handle type): every such allocation starts
+    // with an aligned u64 tag, read here before anything is assumed about the rest.
+    match unsafe { p.cast::<u64>().read() } == T::TAG {
+        true => Ok(p.cast::<Tagged<T>>().cast_mut()),
+        false => {
+            Err(Error::invalid(name, format!("not an {} handle (another type of handle, or a freed one)", T::NAME)))
+        }
+    }
+}
+
+pub(crate) fn handle<'a, T: Handle>(name: &str, p: *const T) -> Result<&'a T> {
+    // SAFETY: a live `Tagged<T>` (checked tag) that, by the caller's contract, outlives the call.
+    Ok(unsafe { &(*tagged(name, p)?).value })
+}
+
+pub(crate) fn handle_mut<'a, T: Handle>(name: &str, p: *mut T) -> Result<&'a mut T> {
     // SAFETY: as `handle`, with exclusive access.
-    unsafe { p.as_mut() }.ok_or_else(|| Error::invalid(name, "NULL handle"))
+    Ok(unsafe { &mut (*tagged(name, p)?).value })
 }
 
 /// The caller's output slot, checked before anything is computed for it (so that nothing leaks).
@@ -126,16 +164,21 @@ fn unknown_key(patch: &Value, known: &Value) -> Option<String> {
     })
 }
 
-/// Hands a new handle to C.
-pub(crate) fn boxed<T>(value: T, out: &mut MaybeUninit<*mut T>) {
-    out.write(Box::into_raw(Box::new(value)));
+/// Hands a new handle to C, tagged with its type.
+pub(crate) fn boxed<T: Handle>(value: T, out: &mut MaybeUninit<*mut T>) {
+    out.write(Box::into_raw(Box::new(Tagged { tag: T::TAG, value })).cast());
 }
 
-/// Releases a handle given by [`boxed`]; NULL is a no-op.
-pub(crate) fn release<T>(p: *mut T) {
-    if !p.is_null() {
-        // SAFETY: created by `Box::into_raw` in this library and, by contract, freed once.
-        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(p) })));
+/// Releases a handle given by [`boxed`]; NULL is a no-op, and so is a pointer without `T`'s tag (a handle of
+/// another type, or one already freed), which is left alone rather than freed as a `T`. The tag is zeroed first.
+pub(crate) fn release<T: Handle>(p: *mut T) {
+    if let Ok(tagged) = tagged("handle", p) {
+        // SAFETY: created by `Box::into_raw` in `boxed` (checked tag) and, by contract, freed once.
+        let mut tagged = unsafe { Box::from_raw(tagged) };
+        // Volatile: a store to memory about to be freed could otherwise be dropped as dead.
+        // SAFETY: a valid, exclusively owned u64.
+        unsafe { std::ptr::write_volatile(&mut tagged.tag, 0) };
+        let _ = crate::catch(move || drop(tagged));
     }
 }
 

@@ -26,9 +26,10 @@ pub use recommender::*;
 pub use sequential::*;
 
 use oximl_core::Error;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
 
 /// Major version of the header; compare with [`oximl_version`] at run time.
 pub const OXIML_VERSION_MAJOR: u32 = 0;
@@ -79,6 +80,10 @@ impl From<&Error> for oximl_status {
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    /// Whether this thread is running inside [`catch`], where a panic is reported through `oximl_last_error`.
+    static CATCHING: Cell<bool> = const { Cell::new(false) };
+    /// The message and location of the last panic inside [`catch`] on this thread, kept by the panic hook.
+    static PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 fn set_last_error(message: String) {
@@ -90,10 +95,37 @@ fn set_last_error(message: String) {
     LAST_ERROR.with(|slot| *slot.borrow_mut() = message);
 }
 
+/// Installs, once, a panic hook that keeps quiet about panics inside [`catch`] (it records their message and
+/// location instead: a library must not write to its host's stderr) and hands every other panic, such as the
+/// host's own, to the hook that was there before.
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| match CATCHING.with(Cell::get) {
+            true => {
+                let what = info.payload_as_str().unwrap_or("unknown panic");
+                let at = info.location().map(|l| format!(" at {l}")).unwrap_or_default();
+                PANIC.with(|p| *p.borrow_mut() = Some(format!("{what}{at}")));
+            }
+            false => previous(info),
+        }));
+    });
+}
+
+/// Runs `f`, turning a panic into `Err(message with its location)` without printing anything.
+pub(crate) fn catch<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    install_panic_hook();
+    let outer = CATCHING.with(|c| c.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(outer));
+    result.map_err(|_| PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "unknown panic".into()))
+}
+
 /// Runs one entry point's body: `Ok` → `OXIML_STATUS_OK`; `Err(e)` → its status, with its message kept for
-/// [`oximl_last_error`]; a panic → `OXIML_STATUS_INTERNAL`, never unwinding into C.
+/// [`oximl_last_error`]; a panic → `OXIML_STATUS_INTERNAL`, never unwinding into C and never printing.
 pub(crate) fn guard(body: impl FnOnce() -> oximl_core::Result<()>) -> oximl_status {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    match catch(body) {
         Ok(Ok(())) => oximl_status::OXIML_STATUS_OK,
         Ok(Err(e)) => {
             let status = oximl_status::from(&e);
@@ -101,12 +133,7 @@ pub(crate) fn guard(body: impl FnOnce() -> oximl_core::Result<()>) -> oximl_stat
             status
         }
         Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            set_last_error(format!("internal error (please report): {what}"));
+            set_last_error(format!("internal error (please report): {panic}"));
             oximl_status::OXIML_STATUS_INTERNAL
         }
     }
@@ -179,6 +206,29 @@ mod tests {
         assert!(msg.contains("boom"), "{msg}");
         assert_eq!(guard(|| Err(Error::Format("a\0b".into()))), oximl_status::OXIML_STATUS_FORMAT);
         assert_eq!(unsafe { CStr::from_ptr(oximl_last_error()) }.to_str().unwrap(), "invalid format: a");
+    }
+
+    /// A panic inside `guard` prints nothing (the host owns stderr) and reports its place; a panic elsewhere still
+    /// reaches the previous hook. Checked in a child run of this test binary, whose stderr is captured whole.
+    #[test]
+    fn caught_panics_stay_off_stderr_and_other_panics_do_not() {
+        if std::env::var_os("OXIML_PANIC_CHILD").is_some() {
+            assert_eq!(guard(|| panic!("quiet boom")), oximl_status::OXIML_STATUS_INTERNAL);
+            let msg = unsafe { CStr::from_ptr(oximl_last_error()) }.to_str().unwrap().to_owned();
+            assert!(msg.contains("quiet boom at bindings/c/src/lib.rs:"), "{msg}");
+            assert!(catch_unwind(|| panic!("host's own panic")).is_err());
+            return;
+        }
+        let test = "tests::caught_panics_stay_off_stderr_and_other_panics_do_not";
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([test, "--exact", "--nocapture", "--test-threads=1"])
+            .env("OXIML_PANIC_CHILD", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&child.stderr);
+        assert!(child.status.success(), "{stderr}");
+        assert!(!stderr.contains("quiet boom"), "{stderr}");
+        assert!(stderr.contains("host's own panic"), "{stderr}");
     }
 
     #[test]
