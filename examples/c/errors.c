@@ -207,6 +207,10 @@ int main(void) {
   x[1] = 0.0f;
   EXPECT(oximl_sequential_predict(m, x, 2, 4, out, 3), OXIML_STATUS_INVALID_ARGUMENT); /* buffer too small */
   EXPECT(oximl_sequential_predict(m, x, 2, 4, NULL, 4), OXIML_STATUS_INVALID_ARGUMENT);
+  /* Sizes no buffer can have (here a capacity passed as "unlimited") and misaligned arrays are refused, not read. */
+  EXPECT(oximl_sequential_predict(m, x, SIZE_MAX / 8, 4, out, SIZE_MAX), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_sequential_predict(m, (const float *)(const void *)((const char *)x + 1), 1, 4, out, 4), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_sequential_output_dim(m, (size_t *)(void *)((char *)values + 1)), OXIML_STATUS_INVALID_ARGUMENT);
   EXPECT(oximl_sequential_evaluate(m, x, 2, 4, x, 2, values, 1, &n), OXIML_STATUS_INVALID_ARGUMENT);
   if (n != 2) { fprintf(stderr, "evaluate should report the 2 values it needs, said %zu\n", n); failures++; }
 

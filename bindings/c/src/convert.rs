@@ -21,13 +21,26 @@ pub(crate) fn json<T: for<'de> Deserialize<'de>>(name: &str, s: *const c_char) -
     serde_json::from_str(text(name, s)?).map_err(|e| Error::invalid(name, format!("invalid JSON: {e}")))
 }
 
+/// Checks that `len` values of `T` at the non-NULL `p` can be a Rust slice at all: aligned for `T` and at most
+/// `isize::MAX` bytes (what any allocation can hold). Anything else would be undefined behaviour to read.
+fn sliceable<T>(name: &str, p: *const T, len: usize) -> Result<()> {
+    if !p.is_aligned() {
+        return Err(Error::invalid(name, format!("the pointer is not aligned to {} bytes", align_of::<T>())));
+    }
+    if len > isize::MAX as usize / size_of::<T>().max(1) {
+        return Err(Error::invalid(name, format!("{len} values are more than any buffer can hold")));
+    }
+    Ok(())
+}
+
 /// A row-major `rows × cols` matrix over caller memory.
 pub(crate) fn matrix<'a>(name: &str, data: *const f32, rows: usize, cols: usize) -> Result<ArrayView2<'a, f32>> {
     let len = rows.checked_mul(cols).ok_or_else(|| Error::invalid(name, "rows × cols overflows"))?;
     if data.is_null() {
         return Err(Error::invalid(name, "NULL array"));
     }
-    // SAFETY: the caller guarantees `rows * cols` readable floats at `data` for the duration of the call.
+    sliceable(name, data, len)?;
+    // SAFETY: checked by `sliceable`; the caller guarantees `rows * cols` readable floats at `data` for the duration of the call.
     let slice = unsafe { std::slice::from_raw_parts(data, len) };
     ArrayView2::from_shape((rows, cols), slice).map_err(|e| Error::invalid(name, e.to_string()))
 }
@@ -47,7 +60,8 @@ pub(crate) fn output<'a>(
     if capacity < len {
         return Err(Error::invalid(name, format!("the buffer holds {capacity} floats, {len} are needed")));
     }
-    // SAFETY: the caller guarantees `capacity` writable floats at `out`, not aliased during the call.
+    sliceable(name, out, len)?;
+    // SAFETY: checked by `sliceable`; the caller guarantees `capacity` writable floats at `out`, not aliased during the call.
     let slice = unsafe { std::slice::from_raw_parts_mut(out, len) };
     ArrayViewMut2::from_shape((rows, cols), slice).map_err(|e| Error::invalid(name, e.to_string()))
 }
@@ -103,6 +117,7 @@ pub(crate) fn handle_mut<'a, T: Handle>(name: &str, p: *mut T) -> Result<&'a mut
 
 /// The caller's output slot, checked before anything is computed for it (so that nothing leaks).
 pub(crate) fn out_slot<'a, T>(name: &str, out: *mut T) -> Result<&'a mut std::mem::MaybeUninit<T>> {
+    sliceable(name, out, 1)?;
     // SAFETY: non-NULL and, by the caller's contract, writable; it may be uninitialized.
     unsafe { out.cast::<std::mem::MaybeUninit<T>>().as_mut() }
         .ok_or_else(|| Error::invalid(name, "NULL output pointer"))
@@ -190,7 +205,8 @@ pub(crate) fn strings<'a>(name: &str, array: *const *const c_char, n: usize) -> 
     if array.is_null() {
         return Err(Error::invalid(name, "NULL array"));
     }
-    // SAFETY: the caller guarantees `n` readable pointers at `array` for the duration of the call.
+    sliceable(name, array, n)?;
+    // SAFETY: checked by `sliceable`; the caller guarantees `n` readable pointers at `array` for the duration of the call.
     let ptrs = unsafe { std::slice::from_raw_parts(array, n) };
     ptrs.iter().enumerate().map(|(i, &p)| text(&format!("{name}[{i}]"), p)).collect()
 }
@@ -203,7 +219,8 @@ pub(crate) fn values<'a, T>(name: &str, array: *const T, n: usize) -> Result<&'a
     if array.is_null() {
         return Err(Error::invalid(name, "NULL array"));
     }
-    // SAFETY: the caller guarantees `n` readable values at `array` for the duration of the call.
+    sliceable(name, array, n)?;
+    // SAFETY: checked by `sliceable`; the caller guarantees `n` readable values at `array` for the duration of the call.
     Ok(unsafe { std::slice::from_raw_parts(array, n) })
 }
 
@@ -254,7 +271,9 @@ impl<'a> Ranked<'a> {
                 format!("{what}: the buffers hold {capacity} entries, {needed} are needed"),
             ));
         }
-        // SAFETY: non-NULL, and by the caller's contract `capacity >= needed` writable entries each, not aliased.
+        sliceable("ids", ids, needed)?;
+        sliceable("scores", scores, needed)?;
+        // SAFETY: non-NULL, aligned, and by the caller's contract `capacity >= needed` writable entries each, not aliased.
         let (ids, scores) =
             unsafe { (std::slice::from_raw_parts_mut(ids, needed), std::slice::from_raw_parts_mut(scores, needed)) };
         Ok(Ranked { ids, scores, written })
@@ -276,6 +295,22 @@ impl<'a> Ranked<'a> {
 mod tests {
     use super::*;
     use oximl_core::mf::RatingsOptions;
+
+    #[test]
+    fn impossible_sizes_and_misaligned_pointers_are_refused_before_any_slice_is_made() {
+        let mut buf = [0f32; 4];
+        let huge = isize::MAX as usize / 4 + 1; // one float more than any buffer can hold
+        let e = matrix("x", buf.as_ptr(), huge, 1).unwrap_err();
+        assert!(e.to_string().contains("more than any buffer can hold"), "{e}");
+        assert!(output("out", buf.as_mut_ptr(), usize::MAX, huge, 1).is_err());
+        assert!(values("v", buf.as_ptr(), huge).is_err());
+        assert!(strings("s", [c"a".as_ptr()].as_ptr(), usize::MAX / 8 + 1).is_err());
+        let odd = buf.as_ptr().cast::<u8>().wrapping_add(1).cast::<f32>();
+        let e = matrix("x", odd, 1, 1).unwrap_err();
+        assert!(e.to_string().contains("not aligned to 4 bytes"), "{e}");
+        assert!(out_slot("n", odd.cast_mut()).is_err());
+        assert_eq!(matrix("x", buf.as_ptr(), 2, 2).unwrap().dim(), (2, 2));
+    }
 
     #[test]
     fn config_merges_over_the_base_and_refuses_unknown_keys() {
