@@ -116,10 +116,20 @@ fn install_panic_hook() {
 /// Runs `f`, turning a panic into `Err(message with its location)` without printing anything.
 pub(crate) fn catch<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
     install_panic_hook();
+    PANIC.with(|p| p.borrow_mut().take());
     let outer = CATCHING.with(|c| c.replace(true));
     let result = catch_unwind(AssertUnwindSafe(f));
     CATCHING.with(|c| c.set(outer));
-    result.map_err(|_| PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "unknown panic".into()))
+    // A panic raised on another thread (a worker of the pool) and carried here has no record on this one.
+    result.map_err(|payload| {
+        PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| {
+            let text = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(|s| s.as_str()));
+            text.unwrap_or("unknown panic").to_owned()
+        })
+    })
 }
 
 /// Runs one entry point's body: `Ok` → `OXIML_STATUS_OK`; `Err(e)` → its status, with its message kept for
