@@ -22,6 +22,9 @@ pub struct oximl_embeddings {
     options: Options,
     weights: Option<WordWeights>,
 }
+impl super::convert::Handle for oximl_embeddings {
+    const NAME: &str = "oximl_embeddings";
+}
 
 /// The options of `oximl_embeddings_load` (see there).
 #[derive(Clone, Copy, Default, Serialize, Deserialize)]
