@@ -110,8 +110,8 @@ fn a_changed_config_with_the_old_checksum_is_refused() {
 fn version_1_files_of_older_oximl_still_load() {
     // Written by oximl before the header was checksummed (also checked through `Sequential` in tests/fixtures.rs).
     for bytes in [
-        &include_bytes!("../../tests/fixtures/rust_model.oximl")[..],
-        include_bytes!("../../tests/fixtures/python_model.oximl"),
+        &include_bytes!("../../../../tests/fixtures/rust_model.oximl")[..],
+        include_bytes!("../../../../tests/fixtures/python_model.oximl"),
     ] {
         let l = from_bytes(bytes, "sequential").unwrap();
         assert_eq!(l.version(), 1);
