@@ -56,9 +56,10 @@ pub fn target(name: &str) -> Option<Target> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|&(_, t)| t)
 }
 
-/// Elements (floats) above which a size is beyond [`LIMIT`]: the library must refuse it or fail to allocate
-/// gracefully, so targets never skip such inputs.
-const HUGE: u128 = (LIMIT / 4) as u128;
+/// Elements (`f32`) above which a size is beyond any allocation [`Budget`] allows (2 GiB, twice [`LIMIT`]): the
+/// library must refuse it or fail to allocate it gracefully, so targets never skip such inputs. Below it, a size
+/// may be legitimately allocated (and slow to fill).
+const HUGE: u128 = (LIMIT / 2) as u128;
 
 /// Floating-point operations a target lets one input cost (about 0.1 s).
 const WORK: u128 = 1 << 26;
