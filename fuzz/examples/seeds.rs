@@ -34,16 +34,40 @@ fn json(value: &impl serde::Serialize) -> String {
 
 fn nn() -> Result<()> {
     let compiled = [
-        Compiled { optimizer: Optimizer::adam(0.01), loss: Loss::SparseCategoricalCrossentropy { from_logits: false }, metrics: vec![Metric::Accuracy] },
-        Compiled { optimizer: Optimizer::sgd(0.1).momentum(0.9).nesterov(true).clipnorm(1.0), loss: Loss::MeanSquaredError, metrics: vec![] },
-        Compiled { optimizer: Optimizer::rmsprop(0.001), loss: Loss::Huber { delta: 0.5 }, metrics: vec![Metric::Accuracy] },
-        Compiled { optimizer: Optimizer::adamw(0.01, 0.1).amsgrad(true), loss: Loss::CategoricalCrossentropy { from_logits: true }, metrics: vec![] },
-        Compiled { optimizer: Optimizer::adam(0.01), loss: Loss::BinaryCrossentropy { from_logits: true }, metrics: vec![] },
+        Compiled {
+            optimizer: Optimizer::adam(0.01),
+            loss: Loss::SparseCategoricalCrossentropy { from_logits: false },
+            metrics: vec![Metric::Accuracy],
+        },
+        Compiled {
+            optimizer: Optimizer::sgd(0.1).momentum(0.9).nesterov(true).clipnorm(1.0),
+            loss: Loss::MeanSquaredError,
+            metrics: vec![],
+        },
+        Compiled {
+            optimizer: Optimizer::rmsprop(0.001),
+            loss: Loss::Huber { delta: 0.5 },
+            metrics: vec![Metric::Accuracy],
+        },
+        Compiled {
+            optimizer: Optimizer::adamw(0.01, 0.1).amsgrad(true),
+            loss: Loss::CategoricalCrossentropy { from_logits: true },
+            metrics: vec![],
+        },
+        Compiled {
+            optimizer: Optimizer::adam(0.01),
+            loss: Loss::BinaryCrossentropy { from_logits: true },
+            metrics: vec![],
+        },
     ];
     for (i, c) in compiled.iter().enumerate() {
         write("compile_json", &format!("{i}"), json(c));
     }
-    write("compile_json", "empty-metrics-unknown-loss", r#"{"optimizer":{"name":"sgd","learning_rate":0.1},"loss":{"name":"nope"},"metrics":[]}"#);
+    write(
+        "compile_json",
+        "empty-metrics-unknown-loss",
+        r#"{"optimizer":{"name":"sgd","learning_rate":0.1},"loss":{"name":"nope"},"metrics":[]}"#,
+    );
 
     let layers = [
         Layer::from(Dense::new(3).activation(Activation::Relu)),
@@ -125,7 +149,8 @@ fn recommenders() -> Result<()> {
 
 fn embeddings() -> Result<()> {
     let words = ["king", "queen", "apple", "Über"].map(String::from).to_vec();
-    let kv = KeyedVectors::new(words, array![[1.0f32, 2.0, 0.5], [1.5, 2.0, 0.0], [-3.0, 0.25, 1e-8], [0.0, 0.0, 1.0]])?;
+    let kv =
+        KeyedVectors::new(words, array![[1.0f32, 2.0, 0.5], [1.5, 2.0, 0.0], [-3.0, 0.25, 1e-8], [0.0, 0.0, 1.0]])?;
     let formats = [
         ("embed_word2vec_text", VectorFormat::Word2VecText),
         ("embed_word2vec_binary", VectorFormat::Word2VecBinary),
@@ -148,7 +173,11 @@ fn embeddings() -> Result<()> {
     write("embed_glove", "ragged", "a 1 2\nb 3\n");
     write("embed_fasttext", "crlf", "2 2\r\nx 1 2\r\ny 3 4\r\n");
     let bytes = kv.to_bytes()?;
-    write("embed_oximl", "four-sealed", oximl_fuzz::sealed::unseal(&io::from_bytes(&bytes, "embeddings")?).expect("small"));
+    write(
+        "embed_oximl",
+        "four-sealed",
+        oximl_fuzz::sealed::unseal(&io::from_bytes(&bytes, "embeddings")?).expect("small"),
+    );
     write("embed_oximl", "four", &bytes);
     write("embed_load_options", "auto", [b"{}\n", &bytes[..]].concat());
     Ok(())

@@ -17,7 +17,7 @@ fn temp_path() -> PathBuf {
 fn both_forms<S: PartialEq + Debug>(
     data: &[u8],
     from_json: impl Fn(&str) -> Result<S>,
-    load: impl Fn(PathBuf) -> Result<S>,
+    load: fn(PathBuf) -> Result<S>,
 ) -> Option<S> {
     let parsed = std::str::from_utf8(data).ok().and_then(|text| from_json(text).ok());
     let path = temp_path();
@@ -35,7 +35,7 @@ fn rows(n: usize) -> Array2<f32> {
 
 /// `StandardScaler::from_json` and `StandardScaler::load`; a loaded scaler transforms and inverts.
 pub fn standard_scaler(data: &[u8]) {
-    if let Some(s) = both_forms(data, StandardScaler::from_json, |p| StandardScaler::load(p))
+    if let Some(s) = both_forms(data, StandardScaler::from_json, StandardScaler::load)
         && let Some(n) = s.n_features()
     {
         let x = rows(n);
@@ -45,7 +45,7 @@ pub fn standard_scaler(data: &[u8]) {
 
 /// `MinMaxScaler::from_json` and `MinMaxScaler::load`; a loaded scaler transforms and inverts.
 pub fn minmax_scaler(data: &[u8]) {
-    if let Some(s) = both_forms(data, MinMaxScaler::from_json, |p| MinMaxScaler::load(p))
+    if let Some(s) = both_forms(data, MinMaxScaler::from_json, MinMaxScaler::load)
         && let Some(n) = s.n_features()
     {
         let x = rows(n);

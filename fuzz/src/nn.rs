@@ -81,7 +81,8 @@ pub fn compile_json(data: &[u8]) {
 /// Labels and features may be any float (NaN, infinities, out-of-range classes).
 pub fn fit_options(data: &[u8]) {
     let mut r = Reader(data);
-    let (inputs, units, rows) = (1 + usize::from(r.byte() % 8), 1 + usize::from(r.byte() % 8), usize::from(r.byte() % 17));
+    let (inputs, units, rows) =
+        (1 + usize::from(r.byte() % 8), 1 + usize::from(r.byte() % 8), usize::from(r.byte() % 17));
     let (loss, activation, metrics) = match r.byte() % 3 {
         0 => (Loss::MeanSquaredError, Activation::Linear, vec![]),
         1 => (Loss::SparseCategoricalCrossentropy { from_logits: true }, Activation::Linear, vec![Metric::Accuracy]),

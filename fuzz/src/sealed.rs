@@ -60,7 +60,8 @@ pub fn seal(data: &[u8], kind: &str) -> Option<Vec<u8>> {
         let name = std::str::from_utf8(&r.0[..end]).ok()?.to_string();
         r.0 = &r.0[end + 1..];
         let dtype = r.byte();
-        let shape: Vec<usize> = (0..r.byte() % 4).map(|_| usize::from(u16::from_le_bytes([r.byte(), r.byte()]))).collect();
+        let shape: Vec<usize> =
+            (0..r.byte() % 4).map(|_| usize::from(u16::from_le_bytes([r.byte(), r.byte()]))).collect();
         if shape.iter().product::<usize>() > MAX_ELEMENTS {
             return None;
         }
