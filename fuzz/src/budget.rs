@@ -44,32 +44,30 @@ impl Budget {
     fn give(&self, size: usize) {
         self.live.fetch_sub(size, Ordering::Relaxed);
     }
+
+    /// Takes `size` bytes and calls `alloc`, or refuses; gives them back if `alloc` fails.
+    fn within(&self, size: usize, alloc: impl FnOnce() -> *mut u8) -> *mut u8 {
+        if !self.take(size) {
+            return std::ptr::null_mut();
+        }
+        let p = alloc();
+        if p.is_null() {
+            self.give(size);
+        }
+        p
+    }
 }
 
 // SAFETY: every call is forwarded to `System` unchanged; refusing (a null pointer) is allowed by `GlobalAlloc`.
 unsafe impl GlobalAlloc for Budget {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if !self.take(layout.size()) {
-            return std::ptr::null_mut();
-        }
         // SAFETY: forwarded as received.
-        let p = unsafe { System.alloc(layout) };
-        if p.is_null() {
-            self.give(layout.size());
-        }
-        p
+        self.within(layout.size(), || unsafe { System.alloc(layout) })
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if !self.take(layout.size()) {
-            return std::ptr::null_mut();
-        }
         // SAFETY: forwarded as received.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if p.is_null() {
-            self.give(layout.size());
-        }
-        p
+        self.within(layout.size(), || unsafe { System.alloc_zeroed(layout) })
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
