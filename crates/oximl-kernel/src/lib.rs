@@ -43,7 +43,7 @@ pub use gemm::{Epilogue, gemm, gemm_fused, matmul};
 pub use parallel::{
     CHUNK_ELEMENTS, PAR_MIN_ELEMENTS, default_num_threads, install, num_threads, reset_after_fork, set_num_threads,
 };
-pub use qgemm::{MAX_K, PackedI8, RowQuant, qgemm, qgemm_at, qgemm_fused, qgemm_fused_at};
+pub use qgemm::{ActivationRange, MAX_K, PackedI8, RowQuant, qgemm, qgemm_at, qgemm_fused, qgemm_fused_at};
 pub use reduce::{
     argmax_rows, dot, dot_at, log_softmax_rows, norm_l2, softmax_rows, softmax_rows_at, sum, sum_at, sum_axis,
 };

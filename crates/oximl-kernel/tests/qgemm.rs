@@ -8,7 +8,8 @@ use ndarray::{Array1, Array2, ArrayView2, s};
 use ndarray_rand::rand::Rng;
 use ndarray_rand::rand::rngs::StdRng;
 use oximl_kernel::{
-    Activation, CpuLevel, Epilogue, KernelError, MAX_K, PackedI8, RowQuant, activate_at, qgemm_at, qgemm_fused_at,
+    Activation, ActivationRange, CpuLevel, Epilogue, KernelError, MAX_K, PackedI8, RowQuant, activate_at, qgemm_at,
+    qgemm_fused_at,
 };
 
 const SIZES: [usize; 9] = [1, 3, 7, 17, 63, 64, 65, 255, 257];
@@ -53,9 +54,13 @@ fn every_level_is_exact_on_odd_shapes() {
     for (m, k, n) in shapes() {
         let mut r = rng((m * 1000 + k * 10 + n) as u64);
         let (a, q) = (random_u8((m, k), &mut r), random_i8((k, n), &mut r));
-        let (expected, b) = (reference(a.view(), q.view()), packed(&q));
-        for &level in &levels {
-            assert_eq!(product(level, a.view(), &b), expected, "{level:?} at {m}×{k}×{n}");
+        let b = packed(&q);
+        // Any u8, and 7-bit values (which take the vpmaddubsw kernel at the AVX2 levels).
+        for a in [a.clone(), a.mapv(|v| v & 127)] {
+            let expected = reference(a.view(), q.view());
+            for &level in &levels {
+                assert_eq!(product(level, a.view(), &b), expected, "{level:?} at {m}×{k}×{n}");
+            }
         }
     }
 }
@@ -85,12 +90,14 @@ fn saturating_values_are_exact() {
                 }
             }
         });
-        let (expected, b) = (reference(a.view(), q.view()), packed(&q));
+        let a7 = a.mapv(|v| v / 2); // 127 and 0: the extremes of 7-bit activations
+        let (expected, expected7, b) = (reference(a.view(), q.view()), reference(a7.view(), q.view()), packed(&q));
         if k == MAX_K {
             assert_eq!(expected[[0, 0]], -255 * 128 * MAX_K as i64);
         }
         for level in CpuLevel::available() {
             assert_eq!(product(level, a.view(), &b), expected, "{level:?} at {m}×{k}×{n}");
+            assert_eq!(product(level, a7.view(), &b), expected7, "{level:?} at {m}×{k}×{n}, 7 bits");
         }
     }
 }
@@ -124,7 +131,7 @@ fn fused_reference(x: ArrayView2<'_, f32>, w: &PackedI8, bias: &Array1<f32>, act
         .into_iter()
         .zip(a.rows_mut())
         .map(|(xr, mut ar)| {
-            let p = RowQuant::of(xr.as_slice().unwrap()).unwrap();
+            let p = RowQuant::of(xr.as_slice().unwrap(), w.activation_range()).unwrap();
             p.quantize(xr.as_slice().unwrap(), ar.as_slice_mut().unwrap());
             p
         })
@@ -151,7 +158,10 @@ fn fused_epilogue_is_bit_identical_across_levels() {
     for (i, (m, k, n)) in shapes().into_iter().enumerate().step_by(3) {
         let mut r = rng(i as u64);
         let x = uniform((m, k), -2.0, if i % 2 == 0 { 3.0 } else { 0.0 }, &mut r).mapv(|v| v as f32);
-        let w = PackedI8::quantize(uniform((k, n), -0.5, 0.5, &mut r).mapv(|v| v as f32).view()).unwrap();
+        let range = if i % 2 == 0 { ActivationRange::Full } else { ActivationRange::Reduced };
+        let w = PackedI8::quantize(uniform((k, n), -0.5, 0.5, &mut r).mapv(|v| v as f32).view())
+            .unwrap()
+            .with_activation_range(range);
         let bias = uniform(n, -1.0, 1.0, &mut r).mapv(|v| v as f32);
         for act in [Activation::Linear, Activation::Relu, Activation::Gelu, Activation::Softmax] {
             let expected = fused_reference(x.view(), &w, &bias, act).mapv(f32::to_bits);
@@ -185,6 +195,7 @@ fn results_do_not_depend_on_the_thread_count() {
     let q = random_i8((k, n), &mut r);
     let x = uniform((m, k), -1.0, 1.0, &mut r).mapv(|v| v as f32);
     let w = PackedI8::quantize(uniform((k, n), -1.0, 1.0, &mut r).mapv(|v| v as f32).view()).unwrap();
+    let w7 = w.clone().with_activation_range(ActivationRange::Reduced);
     let bias = Array1::from_elem(n, 0.25f32);
     let (expected, b) = (reference(a.view(), q.view()), packed(&q));
     let mut fused_results = Vec::new();
@@ -192,11 +203,13 @@ fn results_do_not_depend_on_the_thread_count() {
         oximl_kernel::set_num_threads(threads).unwrap();
         for level in CpuLevel::available() {
             assert_eq!(product(level, a.view(), &b), expected, "{level:?}, {threads} threads");
-            fused_results.push(fused(level, x.view(), &w, &bias, Activation::Tanh));
+            let full = fused(level, x.view(), &w, &bias, Activation::Tanh);
+            fused_results.push((full, fused(level, x.view(), &w7, &bias, Activation::Tanh)));
         }
     }
     oximl_kernel::set_num_threads(0).unwrap();
     assert!(fused_results.iter().all(|f| *f == fused_results[0]));
+    assert_ne!(fused_results[0].0, fused_results[0].1);
 }
 
 #[test]
@@ -212,10 +225,11 @@ fn row_quantizer_round_trip_is_within_half_a_step() {
         uniform(33, 0.0, 7.0, &mut r).mapv(|v| v as f32).to_vec(),
         uniform(65, -1e4, -1e3, &mut r).mapv(|v| v as f32).to_vec(),
     ];
-    for x in rows {
-        let p = RowQuant::of(&x).unwrap();
+    for (x, range) in rows.iter().flat_map(|x| [(x, ActivationRange::Full), (x, ActivationRange::Reduced)]) {
+        let p = RowQuant::of(x, range).unwrap();
         let mut q = vec![0u8; x.len()];
-        p.quantize(&x, &mut q);
+        p.quantize(x, &mut q);
+        assert!(q.iter().all(|&v| v <= range.max()));
         for (&v, &qv) in x.iter().zip(&q) {
             // scale/2 in exact arithmetic; f32 rounding of x/scale and of the dequantization adds a few ulp of x.
             let err = (p.dequantize(qv) - v).abs();
@@ -223,7 +237,8 @@ fn row_quantizer_round_trip_is_within_half_a_step() {
         }
         assert_eq!(p.dequantize(p.zero_point), 0.0);
     }
-    assert!(RowQuant::of(&[1.0, f32::INFINITY]).is_err());
+    assert!(RowQuant::of(&[1.0, f32::INFINITY], ActivationRange::Full).is_err());
+    assert!(RowQuant::of(&[f32::NAN, 1.0], ActivationRange::Full).is_err());
 }
 
 #[test]

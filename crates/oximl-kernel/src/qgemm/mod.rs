@@ -28,7 +28,7 @@ mod tile;
 mod x86;
 
 pub use pack::PackedI8;
-pub use rows::RowQuant;
+pub use rows::{ActivationRange, RowQuant};
 
 use crate::cpu::{CpuLevel, dispatch};
 use crate::elementwise::activate_at;
@@ -88,10 +88,23 @@ pub fn qgemm_at(level: CpuLevel, a: ArrayView2<'_, u8>, b: &PackedI8, mut c: Arr
         with_rows(b, cb.nrows(), |buf, lda| {
             for (blk, mut cblk) in cb.axis_chunks_iter_mut(Axis(0), ROW_BLOCK).enumerate() {
                 let first = row0 + blk * ROW_BLOCK;
+                let mut max = 0u8;
                 for (i, arow) in a.slice(ndarray::s![first..first + cblk.nrows(), ..]).rows().into_iter().enumerate() {
-                    buf[i * lda..].iter_mut().zip(arow).for_each(|(d, &v)| *d = v);
+                    buf[i * lda..].iter_mut().zip(arow).for_each(|(d, &v)| {
+                        *d = v;
+                        max = max.max(v);
+                    });
                 }
-                product(level, buf, lda, cblk.nrows(), b, cblk.as_mut_ptr(), ldc);
+                product(
+                    level,
+                    max <= ActivationRange::Reduced.max(),
+                    buf,
+                    lda,
+                    cblk.nrows(),
+                    b,
+                    cblk.as_mut_ptr(),
+                    ldc,
+                );
             }
             Ok(())
         })
@@ -99,7 +112,7 @@ pub fn qgemm_at(level: CpuLevel, a: ArrayView2<'_, u8>, b: &PackedI8, mut c: Arr
 }
 
 /// Quantized dense-layer inference: `out = act(x·W + bias)` with `W` packed int8 and each row of `x` quantized
-/// to `u8` at run time ([`RowQuant::of`]), the product exact in `i32`, and the dequantization, bias and
+/// to `u8` at run time ([`RowQuant::of`], in `w`'s [`PackedI8::activation_range`]), the product exact in `i32`, and the dequantization, bias and
 /// activation fused into the pass that writes `out`. Refuses NaN and infinite inputs. The rows of `out` must be
 /// contiguous.
 ///
@@ -150,21 +163,23 @@ pub fn qgemm_fused_at(
         });
     }
     let ldc = row_stride(&out)?;
+    let range = w.activation_range();
     let x = x.as_standard_layout();
     let bias = epilogue.bias.as_ref().map(|b| b.as_standard_layout());
     let bias = bias.as_ref().and_then(|b| b.as_slice());
     split(w.k(), out.view_mut(), |row0, mut ob| {
         with_rows(w, ob.nrows(), |buf, lda| {
             for (blk, mut oblk) in ob.axis_chunks_iter_mut(Axis(0), ROW_BLOCK).enumerate() {
-                let mut params = [RowQuant { scale: 1.0, zero_point: 0 }; ROW_BLOCK];
+                let mut params = [RowQuant { scale: 1.0, zero_point: 0, range }; ROW_BLOCK];
                 let first = row0 + blk * ROW_BLOCK;
                 for (i, (p, xr)) in params.iter_mut().zip(x.outer_iter().skip(first)).take(oblk.nrows()).enumerate() {
                     let xr = xr.to_slice().unwrap_or_default();
-                    *p = RowQuant::of_at(level, xr)?;
+                    *p = RowQuant::of_at(level, xr, range)?;
                     p.quantize_at(level, xr, &mut buf[i * lda..i * lda + w.k()]);
                 }
                 // The `i32` products go into `out`'s memory, and the epilogue turns them into `f32` in place.
-                product(level, buf, lda, oblk.nrows(), w, oblk.as_mut_ptr().cast(), ldc);
+                let narrow = range == ActivationRange::Reduced;
+                product(level, narrow, buf, lda, oblk.nrows(), w, oblk.as_mut_ptr().cast(), ldc);
                 dequantize(level, &params, w, bias, oblk.view_mut());
                 activate_at(level, epilogue.activation, oblk);
             }
@@ -203,9 +218,10 @@ fn dequantize(
 
 /// `C = A·B` for `rows` rows of `A` (`lda` bytes apart, each readable for `4·groups` bytes) into `C` (`ldc`
 /// values apart), tile by tile: panels of `B` outside, rows inside, so a block of panels stays in L1 while the
-/// rows stream past it.
-fn product(level: CpuLevel, a: &[u8], lda: usize, rows: usize, b: &PackedI8, c: *mut i32, ldc: usize) {
-    let kernel = tile::kernel(level);
+/// rows stream past it. `narrow`: every value of `A` is at most 127.
+#[expect(clippy::too_many_arguments, reason = "one raw view of each operand")]
+fn product(level: CpuLevel, narrow: bool, a: &[u8], lda: usize, rows: usize, b: &PackedI8, c: *mut i32, ldc: usize) {
+    let kernel = tile::kernel(level, narrow);
     let (mr, np, run) = if rows == 1 { (1, kernel.np_row, kernel.run_row) } else { (kernel.mr, kernel.np, kernel.run) };
     let (groups, n) = (b.groups(), b.n());
     let (panels, panel_bytes) = (n.div_ceil(PANEL), groups * GROUP * PANEL);

@@ -1,6 +1,6 @@
 //! int8 weights packed once into the layout the micro-kernels read, with their per-column sums and scales.
 
-use super::{GROUP, MAX_K, PANEL};
+use super::{ActivationRange, GROUP, MAX_K, PANEL};
 use crate::error::{KernelError, Result};
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
@@ -31,6 +31,7 @@ pub struct PackedI8 {
     data: Vec<i8>,
     column_sums: Vec<i32>,
     scales: Vec<f32>,
+    activations: ActivationRange,
 }
 
 impl PackedI8 {
@@ -103,7 +104,29 @@ impl PackedI8 {
             data[(panel * groups + p / GROUP) * GROUP * PANEL + c * GROUP + p % GROUP] = v;
         }
         let column_sums = q.columns().into_iter().map(|col| col.iter().map(|&v| i32::from(v)).sum()).collect();
-        Ok(PackedI8 { k, n, data, column_sums, scales: scales.to_vec() })
+        Ok(PackedI8 { k, n, data, column_sums, scales: scales.to_vec(), activations: ActivationRange::Full })
+    }
+
+    /// Sets the range [`qgemm_fused`](super::qgemm_fused) quantizes activations to (default: `Full`).
+    ///
+    /// ```
+    /// use oximl_kernel::{ActivationRange, PackedI8};
+    /// let p = PackedI8::quantize(ndarray::array![[1.0f32]].view()).unwrap().with_activation_range(ActivationRange::Reduced);
+    /// assert_eq!(p.activation_range(), ActivationRange::Reduced);
+    /// ```
+    pub fn with_activation_range(mut self, range: ActivationRange) -> Self {
+        self.activations = range;
+        self
+    }
+
+    /// The range activations are quantized to before they are multiplied by these weights.
+    ///
+    /// ```
+    /// let p = oximl_kernel::PackedI8::quantize(ndarray::array![[1.0f32]].view()).unwrap();
+    /// assert_eq!(p.activation_range(), oximl_kernel::ActivationRange::Full);
+    /// ```
+    pub fn activation_range(&self) -> ActivationRange {
+        self.activations
     }
 
     /// The number of rows of `B` (input features).

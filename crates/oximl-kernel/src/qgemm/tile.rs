@@ -56,10 +56,18 @@ impl Tile {
     /// # Safety
     /// `C` is writable for the tile's rows and columns.
     #[inline(always)]
-    pub unsafe fn store(&self, r: usize, p: usize, acc: &[i32]) {
+    pub unsafe fn store(&self, r: usize, p: usize, acc: &[i32; PANEL]) {
         let cols = if r < self.rows { self.panel_cols(p) } else { 0 };
-        // SAFETY: the destination holds `cols` values of row `r` inside the tile.
-        unsafe { std::ptr::copy_nonoverlapping(acc.as_ptr(), self.c.add(r * self.ldc + p * PANEL), cols) }
+        let dst = self.c.wrapping_add(r * self.ldc + p * PANEL);
+        // SAFETY: the destination holds `cols` values of row `r` inside the tile (a whole panel is copied with
+        // a constant length, which compiles to two vector moves instead of a call).
+        unsafe {
+            if cols == PANEL {
+                std::ptr::copy_nonoverlapping(acc.as_ptr(), dst, PANEL)
+            } else {
+                std::ptr::copy_nonoverlapping(acc.as_ptr(), dst, cols)
+            }
+        }
     }
 }
 
@@ -77,19 +85,20 @@ pub(super) struct Kernel {
     pub run_row: unsafe fn(&Tile),
 }
 
-/// The micro-kernel for `level`.
-pub(super) fn kernel(level: CpuLevel) -> Kernel {
+/// The micro-kernel for `level`; `narrow` says that every value of `A` is at most 127.
+pub(super) fn kernel(level: CpuLevel, narrow: bool) -> Kernel {
     #[cfg(target_arch = "x86_64")]
     if level.is_supported() {
         use super::x86;
         match level {
             CpuLevel::Avx512Vnni => return x86::AVX512_VNNI,
             CpuLevel::AvxVnni => return x86::AVX_VNNI,
+            CpuLevel::Avx2 | CpuLevel::Avx512 if narrow => return x86::AVX2_NARROW,
             CpuLevel::Avx2 | CpuLevel::Avx512 => return x86::AVX2,
             CpuLevel::Scalar => {}
         }
     }
-    let _ = level;
+    let _ = (level, narrow);
     PORTABLE
 }
 
