@@ -31,7 +31,7 @@ pub use pack::PackedI8;
 pub use rows::{ActivationRange, RowQuant};
 
 use crate::cpu::{CpuLevel, dispatch};
-use crate::elementwise::activate_at;
+use crate::elementwise::{Activation, activate_at};
 use crate::error::{KernelError, Result};
 use crate::gemm::{Epilogue, PAR_GEMM_MIN_FLOPS};
 use crate::parallel::{install, num_threads};
@@ -180,39 +180,40 @@ pub fn qgemm_fused_at(
                 // The `i32` products go into `out`'s memory, and the epilogue turns them into `f32` in place.
                 let narrow = range == ActivationRange::Reduced;
                 product(level, narrow, buf, lda, oblk.nrows(), w, oblk.as_mut_ptr().cast(), ldc);
-                dequantize(level, &params, w, bias, oblk.view_mut());
-                activate_at(level, epilogue.activation, oblk);
+                dequantize(level, &params, w, bias, epilogue.activation, oblk);
             }
             Ok(())
         })
     })
 }
 
-/// `out[i][j] ← scale_a[i]·scale_b[j]·(acc[i][j] − zero_point[i]·Σₖ q[k][j]) + bias[j]`, where `acc` holds the
-/// `i32` products in the bits of `out`.
+/// `out[i][j] ← act(scale_a[i]·scale_b[j]·(acc[i][j] − zero_point[i]·Σₖ q[k][j]) + bias[j])`, where `acc` holds
+/// the `i32` products in the bits of `out`; row by row, so that each row is still in L1 for the activation.
 fn dequantize(
     level: CpuLevel,
     params: &[RowQuant],
     w: &PackedI8,
     bias: Option<&[f32]>,
+    activation: Activation,
     mut out: ArrayViewMut2<'_, f32>,
 ) {
     let (sums, scales) = (w.column_sums(), w.scales());
-    for (mut row, p) in out.rows_mut().into_iter().zip(params) {
-        let Some(row) = row.as_slice_mut() else { unreachable!("rows of `out` are contiguous") };
+    for (mut row, p) in out.outer_iter_mut().zip(params) {
+        let Some(values) = row.as_slice_mut() else { unreachable!("rows of `out` are contiguous") };
         let (zp, sa) = (i32::from(p.zero_point), p.scale);
         dispatch(
             level,
             #[inline(always)]
             || {
-                for ((v, &sum), &sb) in row.iter_mut().zip(sums).zip(scales) {
+                for ((v, &sum), &sb) in values.iter_mut().zip(sums).zip(scales) {
                     *v = (v.to_bits() as i32 - zp * sum) as f32 * (sa * sb);
                 }
                 if let Some(bias) = bias {
-                    row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b);
+                    values.iter_mut().zip(bias).for_each(|(v, &b)| *v += b);
                 }
             },
         );
+        activate_at(level, activation, row.insert_axis(Axis(0)));
     }
 }
 

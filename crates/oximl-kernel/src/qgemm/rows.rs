@@ -85,10 +85,11 @@ impl RowQuant {
     /// ```
     pub fn for_range(lo: f32, hi: f32, range: ActivationRange) -> RowQuant {
         let (lo, hi, max) = (lo.min(0.0), hi.max(0.0), f32::from(range.max()));
-        let scale = (hi - lo) / max;
-        if !(scale > 0.0 && scale.is_finite()) {
+        if !(hi - lo > 0.0 && (hi - lo).is_finite()) {
             return RowQuant { scale: 1.0, zero_point: 0, range };
         }
+        // At least the smallest normal number, so that its inverse is finite.
+        let scale = ((hi - lo) / max).max(f32::MIN_POSITIVE);
         RowQuant { scale, zero_point: (-lo / scale).round_ties_even().clamp(0.0, max) as u8, range }
     }
 
@@ -130,13 +131,15 @@ impl RowQuant {
     }
 
     pub(super) fn quantize_at(self, level: CpuLevel, x: &[f32], q: &mut [u8]) {
-        let (scale, zp, max) = (self.scale, f32::from(self.zero_point), f32::from(self.range.max()));
+        let (inverse, zp, max) = (1.0 / self.scale, f32::from(self.zero_point), f32::from(self.range.max()));
         dispatch(
             level,
             #[inline(always)]
             || {
                 for (qv, &v) in q.iter_mut().zip(x) {
-                    let shifted = (v / scale + zp).max(0.0).min(max);
+                    let shifted = v * inverse + zp;
+                    let shifted = if shifted > 0.0 { shifted } else { 0.0 };
+                    let shifted = if shifted < max { shifted } else { max };
                     // The low byte of `shifted + ROUND` is `shifted` rounded: its last mantissa bit is worth 1.
                     *qv = (shifted + ROUND).to_bits() as u8;
                 }
@@ -155,23 +158,24 @@ impl RowQuant {
     }
 }
 
-/// `(min, max)` of `x` and 0, in `LANES` independent lanes (the result does not depend on the order).
+/// `(min, max)` of `x` and 0 (the result does not depend on the order of the scan).
 #[inline(always)]
 fn min_max(x: &[f32]) -> (f32, f32) {
-    let (mut lo, mut hi) = ([0.0f32; LANES], [0.0f32; LANES]);
+    (lanes(x, |m, v| if v < m { v } else { m }), lanes(x, |m, v| if v > m { v } else { m }))
+}
+
+/// Folds `x` and 0 with `pick` in `LANES` independent lanes, which the compiler keeps in a vector register.
+#[inline(always)]
+fn lanes(x: &[f32], pick: impl Fn(f32, f32) -> f32) -> f32 {
+    let mut acc = [0.0f32; LANES];
     let chunks = x.chunks_exact(LANES);
-    let tail = chunks.remainder();
+    for (a, &v) in acc.iter_mut().zip(chunks.remainder()) {
+        *a = pick(*a, v);
+    }
     for c in chunks {
-        for i in 0..LANES {
-            lo[i] = if c[i] < lo[i] { c[i] } else { lo[i] };
-            hi[i] = if c[i] > hi[i] { c[i] } else { hi[i] };
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a = pick(*a, v);
         }
     }
-    for (i, &v) in tail.iter().enumerate() {
-        lo[i] = if v < lo[i] { v } else { lo[i] };
-        hi[i] = if v > hi[i] { v } else { hi[i] };
-    }
-    let lo = lo.iter().fold(0.0f32, |m, &v| if v < m { v } else { m });
-    let hi = hi.iter().fold(0.0f32, |m, &v| if v > m { v } else { m });
-    (lo, hi)
+    acc.into_iter().fold(0.0, pick)
 }
