@@ -2,7 +2,7 @@
 //! CPU supports is chosen once, at first use.
 //!
 //! `OXIML_CPU_LEVEL=scalar|avx2|avxvnni|avx512|avx512vnni` forces a lower level (the best level the CPU has at
-//! or below the one asked for is used). The VNNI levels only change the int8 products ([`crate::qgemm`]); float
+//! or below the one asked for is used). The VNNI levels only change the int8 products ([`mod@crate::qgemm`]); float
 //! loops run their AVX2 code at `avxvnni` and their AVX-512 code at `avx512vnni`. Every level computes the same formula element by element, without re-association, so all levels give
 //! bit-identical results; the tests check that.
 

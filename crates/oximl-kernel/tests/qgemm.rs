@@ -70,15 +70,7 @@ fn saturating_values_are_exact() {
     for (m, k, n) in [(5, 257, 33), (3, 4099, 17), (2, MAX_K, 3)] {
         let mut r = rng(k as u64);
         // Extremes only: every vpmaddubsw pair would saturate i16, and at k = MAX_K the sums reach −2³¹ + 2²³.
-        let a = Array2::from_shape_fn((m, k), |(i, _)| {
-            if i == 0 {
-                255u8
-            } else if r.random::<bool>() {
-                255
-            } else {
-                0
-            }
-        });
+        let a = Array2::from_shape_fn((m, k), |(i, _)| if i == 0 || r.random::<bool>() { 255u8 } else { 0 });
         let q = Array2::from_shape_fn((k, n), |(_, j)| match j % 3 {
             0 => -128i8,
             1 => 127,
