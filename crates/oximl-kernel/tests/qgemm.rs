@@ -12,6 +12,29 @@ use oximl_kernel::{
     qgemm_fused_at,
 };
 
+/// Counts the allocations of each thread, to show that a single-row product allocates nothing.
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        // SAFETY: the caller's layout is passed on unchanged.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: `ptr` came from `alloc` above.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
 const SIZES: [usize; 9] = [1, 3, 7, 17, 63, 64, 65, 255, 257];
 
 fn random_u8(shape: (usize, usize), r: &mut StdRng) -> Array2<u8> {
@@ -292,4 +315,22 @@ fn bad_inputs_are_refused() {
         Array2::zeros((0, 3)).view_mut(),
     )
     .unwrap();
+}
+
+#[test]
+fn a_single_row_allocates_nothing() {
+    let mut r = rng(9);
+    let x = uniform((1, 300), -1.0, 1.0, &mut r).mapv(|v| v as f32);
+    let w = PackedI8::quantize(uniform((300, 70), -1.0, 1.0, &mut r).mapv(|v| v as f32).view()).unwrap();
+    let bias = Array1::from_elem(70, 0.5f32);
+    let mut out = Array2::zeros((1, 70));
+    let epi = Epilogue { bias: Some(bias.view()), activation: Activation::Softmax };
+    for level in CpuLevel::available() {
+        qgemm_fused_at(level, x.view(), &w, epi, out.view_mut()).unwrap(); // the thread's scratch row, once
+        let before = ALLOCATIONS.with(|n| n.get());
+        for _ in 0..10 {
+            qgemm_fused_at(level, x.view(), &w, epi, out.view_mut()).unwrap();
+        }
+        assert_eq!(ALLOCATIONS.with(|n| n.get()), before, "{level:?}");
+    }
 }
