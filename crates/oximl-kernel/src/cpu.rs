@@ -106,10 +106,15 @@ impl CpuLevel {
         static LEVEL: OnceLock<CpuLevel> = OnceLock::new();
         *LEVEL.get_or_init(|| {
             let asked = std::env::var("OXIML_CPU_LEVEL").ok().and_then(|v| CpuLevel::from_name(&v));
-            let ceiling = asked.unwrap_or(CpuLevel::Avx512Vnni);
-            CpuLevel::available().into_iter().filter(|&l| l <= ceiling).max().unwrap_or(CpuLevel::Scalar)
+            pick(asked, &CpuLevel::available())
         })
     }
+}
+
+/// The best of the `available` levels at or below the one `asked` for (all of them when nothing is asked).
+fn pick(asked: Option<CpuLevel>, available: &[CpuLevel]) -> CpuLevel {
+    let ceiling = asked.unwrap_or(CpuLevel::Avx512Vnni);
+    available.iter().copied().filter(|&l| l <= ceiling).max().unwrap_or(CpuLevel::Scalar)
 }
 
 /// Runs `f` compiled for the current CPU level ([`CpuLevel::current`]), so that its loops vectorize for it.
@@ -154,5 +159,25 @@ pub(crate) fn dispatch<R>(level: CpuLevel, f: impl FnOnce() -> R) -> R {
     {
         let _ = level;
         f()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CpuLevel, pick};
+
+    #[test]
+    fn a_level_the_cpu_lacks_falls_back_to_the_best_one_below_it() {
+        // AVX-512 without any VNNI (Skylake-X), and AVX-VNNI without AVX-512 (Alder Lake).
+        let skylake = [CpuLevel::Scalar, CpuLevel::Avx2, CpuLevel::Avx512];
+        assert_eq!(pick(None, &skylake), CpuLevel::Avx512);
+        assert_eq!(pick(Some(CpuLevel::AvxVnni), &skylake), CpuLevel::Avx2);
+        assert_eq!(pick(Some(CpuLevel::Avx512Vnni), &skylake), CpuLevel::Avx512);
+        let alder = [CpuLevel::Scalar, CpuLevel::Avx2, CpuLevel::AvxVnni];
+        assert_eq!(pick(None, &alder), CpuLevel::AvxVnni);
+        assert_eq!(pick(Some(CpuLevel::Avx512), &alder), CpuLevel::AvxVnni);
+        assert_eq!(pick(Some(CpuLevel::Scalar), &alder), CpuLevel::Scalar);
+        assert_eq!(CpuLevel::from_name("AVX512VNNI"), Some(CpuLevel::Avx512Vnni));
+        assert_eq!(CpuLevel::ALL.map(CpuLevel::name).map(CpuLevel::from_name), CpuLevel::ALL.map(Some));
     }
 }
