@@ -8,6 +8,12 @@
 //! output's range is not wasted on negatives), and the zero point costs one multiply-subtract per output with
 //! the column sums computed at packing time.
 //!
+//! CPUs without VNNI have `vpmaddubsw`, whose `i16` pair sums saturate for 8-bit activations (`2·255·127 >
+//! 32,767`): there the full range ([`ActivationRange::Full`]) is multiplied exactly in `i16` with `vpmaddwd`
+//! (slower than `f32`), and the 7-bit range ([`ActivationRange::Reduced`], PyTorch's `reduce_range`) with
+//! `vpmaddubsw`, exactly and about 1.5× faster. The range is a property of the quantized weights, never of the
+//! CPU, so results stay the same on every CPU.
+//!
 //! Integer arithmetic is exact, so every CPU level ([`CpuLevel`]) and thread count gives the same `i32`
 //! products, and the `f32` epilogue, computed by the same formula at every level, the same bits.
 //!
@@ -44,7 +50,11 @@ use tile::Tile;
 const PANEL: usize = 16;
 /// Values of `k` per `i32` lane (what `vpdpbusd` sums).
 const GROUP: usize = 4;
-/// The largest `k`: `255 · 128 · k` must stay below 2³¹.
+/// The largest `k` (input features) of an int8 product: `255 · 128 · k` must stay below 2³¹.
+///
+/// ```
+/// assert!(255 * 128 * oximl_kernel::MAX_K as i64 <= i32::MAX as i64);
+/// ```
 pub const MAX_K: usize = 65_536;
 /// Rows one task quantizes and multiplies at a time: their `u8` copy and their outputs stay in cache for the
 /// epilogue, and all of `B` is streamed once per block.

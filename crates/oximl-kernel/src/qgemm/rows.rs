@@ -25,7 +25,7 @@ pub enum ActivationRange {
     /// `0..=255`, as ONNX Runtime's dynamic quantization: the most precise.
     #[default]
     Full,
-    /// `0..=127`, as PyTorch's `reduce_range`: one bit less precise, and about twice as fast on CPUs with AVX2
+    /// `0..=127`, as PyTorch's `reduce_range`: one bit less precise, and about 1.5× as fast on CPUs with AVX2
     /// but no VNNI, whose `vpmaddubsw` is exact only for 7-bit activations.
     Reduced,
 }

@@ -9,7 +9,7 @@
 //! - AVX2, any `u8`: `vpmaddubsw` would saturate (`255·127 + 255·127 > 32,767`), so `A` is zero-extended and `B`
 //!   sign-extended to `i16` and multiplied with `vpmaddwd`, whose pair sums are exact in `i32`: each 32-bit lane
 //!   accumulates two of a column's four products, and the halves are added at the end (`vphaddd`). 2 rows × 1
-//!   panel; about half the speed of the 7-bit kernel.
+//!   panel; about 2/3 of the speed of the 7-bit kernel (benches/qgemm.rs).
 
 use super::tile::{Kernel, Tile};
 use super::{GROUP, PANEL};
