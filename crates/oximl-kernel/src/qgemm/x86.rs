@@ -2,7 +2,7 @@
 //! in `i32` (every product fits: `|a·b| ≤ 255·128`, and `k ≤ 65,536` keeps the sums in range):
 //! - AVX512-VNNI: `vpdpbusd` on zmm, 4 rows × 4 panels (64 columns) in 16 accumulators; 1 row × 8 panels for a
 //!   single row.
-//! - AVX-VNNI: `vpdpbusd` on ymm, 4 rows × 1 panel.
+//! - AVX-VNNI: `vpdpbusd` on ymm, 6 rows × 1 panel (12 accumulators of the 16 ymm registers).
 //! - AVX2 (also used at the AVX-512 level without VNNI), activations of 7 bits (`A ≤ 127`, see
 //!   [`ActivationRange::Reduced`](super::ActivationRange)): `vpmaddubsw` (pair sums within `i16`, so exact) then
 //!   `vpmaddwd` by 1 to `i32`, in the `vpdpbusd` layout: 4 rows × 1 panel.
@@ -18,7 +18,7 @@ use std::arch::x86_64::*;
 pub(super) const AVX512_VNNI: Kernel =
     Kernel { mr: 4, np: 4, np_row: 8, run: avx512_vnni::<4, 4>, run_row: avx512_vnni::<1, 8> };
 pub(super) const AVX_VNNI: Kernel =
-    Kernel { mr: 4, np: 1, np_row: 2, run: avx_vnni::<4, 1>, run_row: avx_vnni::<1, 2> };
+    Kernel { mr: 6, np: 1, np_row: 2, run: avx_vnni::<6, 1>, run_row: avx_vnni::<1, 2> };
 pub(super) const AVX2: Kernel = Kernel { mr: 2, np: 1, np_row: 2, run: avx2::<2, 1>, run_row: avx2::<1, 2> };
 pub(super) const AVX2_NARROW: Kernel =
     Kernel { mr: 4, np: 1, np_row: 2, run: avx2_narrow::<4, 1>, run_row: avx2_narrow::<1, 2> };
