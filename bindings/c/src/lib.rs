@@ -6,7 +6,9 @@
 //!   message for [`oximl_last_error`] on the calling thread;
 //! - no panic crosses the boundary: each entry point runs inside [`guard`], which turns a panic into
 //!   `OXIML_STATUS_INTERNAL`;
-//! - handles are opaque, created by `oximl_*_new`/`_load` and released by `oximl_*_free` (NULL is a no-op);
+//! - handles are opaque, created by `oximl_*_new`/`_load` and released by `oximl_*_free` (NULL is a no-op); each
+//!   is made by `convert::boxed` and carries a type tag, so a handle of another type (or a freed one) passed by
+//!   mistake is an `OXIML_STATUS_INVALID_ARGUMENT` naming the type expected, not memory read as the wrong type;
 //! - thread-safety is stated per function: a `const` handle may be used from many threads at once, a mutable
 //!   one needs exclusive access, and every handle is `Send + Sync` (checked by a test).
 #![allow(non_camel_case_types)]
