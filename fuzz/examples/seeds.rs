@@ -187,13 +187,13 @@ fn scalers() -> Result<()> {
     let x = array![[1.0f32, -2.0, 0.5], [3.0, 2.0, 0.5], [5.0, 0.0, 0.5]];
     let mut standard = StandardScaler::new();
     standard.fit(&x)?;
-    write("standard_scaler", "fitted", standard.to_json()?);
-    write("standard_scaler", "unfitted-no-mean", StandardScaler::new().with_mean(false).to_json()?);
-    write("standard_scaler", "wrong-kind", MinMaxScaler::new().to_json()?);
+    write("standard_scaler", "fitted", standard.to_bytes()?);
+    write("standard_scaler", "unfitted-no-mean", StandardScaler::new().with_mean(false).to_bytes()?);
+    write("standard_scaler", "wrong-kind", MinMaxScaler::new().to_bytes()?);
     let mut minmax = MinMaxScaler::with_range(-1.0, 1.0)?.clip(true);
     minmax.fit(&x)?;
-    write("minmax_scaler", "fitted", minmax.to_json()?);
-    write("minmax_scaler", "unfitted", MinMaxScaler::new().to_json()?);
+    write("minmax_scaler", "fitted", minmax.to_bytes()?);
+    write("minmax_scaler", "unfitted", MinMaxScaler::new().to_bytes()?);
     write("minmax_scaler", "not-json", "\u{feff}{\"format\"");
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use crate::Reader;
 use ndarray::Array2;
-use oximl_core::Result;
+use oximl_core::Persist;
 use oximl_core::data::{Column, CsvOptions, MinMaxScaler, StandardScaler, read_csv_from};
 use std::fmt::Debug;
 use std::path::PathBuf;
@@ -13,18 +13,15 @@ fn temp_path() -> PathBuf {
     std::env::temp_dir().join(format!("oximl-fuzz-{}-{thread}.json", std::process::id()))
 }
 
-/// Reads a scaler from its JSON text and from a file holding the same bytes: both must agree.
-fn both_forms<S: PartialEq + Debug>(
-    data: &[u8],
-    from_json: impl Fn(&str) -> Result<S>,
-    load: fn(PathBuf) -> Result<S>,
-) -> Option<S> {
-    let parsed = std::str::from_utf8(data).ok().and_then(|text| from_json(text).ok());
+/// Reads a scaler from bytes (an oximl file or the former JSON form) and from a file holding the same bytes: both
+/// must agree.
+fn both_forms<S: Persist + PartialEq + Debug>(data: &[u8]) -> Option<S> {
+    let parsed = S::from_bytes(data).ok();
     let path = temp_path();
     std::fs::write(&path, data).expect("harness: cannot write a temporary file");
-    let loaded = load(path.clone()).ok();
+    let loaded = S::load(&path).ok();
     let _ = std::fs::remove_file(&path);
-    assert!(parsed == loaded, "the JSON form gives {parsed:?} but the file form {loaded:?}");
+    assert!(parsed == loaded, "the bytes give {parsed:?} but the file {loaded:?}");
     parsed
 }
 
@@ -33,9 +30,9 @@ fn rows(n: usize) -> Array2<f32> {
     Array2::from_shape_fn((3, n), |(i, j)| [0.5 + j as f32, 0.0, -3.0e38][i])
 }
 
-/// `StandardScaler::from_json` and `StandardScaler::load`; a loaded scaler transforms and inverts.
+/// `StandardScaler::from_bytes` and `StandardScaler::load`; a loaded scaler transforms and inverts.
 pub fn standard_scaler(data: &[u8]) {
-    if let Some(s) = both_forms(data, StandardScaler::from_json, StandardScaler::load)
+    if let Some(s) = both_forms::<StandardScaler>(data)
         && let Some(n) = s.n_features()
     {
         let x = rows(n);
@@ -43,9 +40,9 @@ pub fn standard_scaler(data: &[u8]) {
     }
 }
 
-/// `MinMaxScaler::from_json` and `MinMaxScaler::load`; a loaded scaler transforms and inverts.
+/// `MinMaxScaler::from_bytes` and `MinMaxScaler::load`; a loaded scaler transforms and inverts.
 pub fn minmax_scaler(data: &[u8]) {
-    if let Some(s) = both_forms(data, MinMaxScaler::from_json, MinMaxScaler::load)
+    if let Some(s) = both_forms::<MinMaxScaler>(data)
         && let Some(n) = s.n_features()
     {
         let x = rows(n);
