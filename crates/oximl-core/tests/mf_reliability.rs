@@ -100,8 +100,8 @@ impl Persist for Tampered {
 
 fn tampered(edit: impl FnOnce(&mut serde_json::Value, &mut Array2<f32>)) -> Result<MfModel> {
     let model = Als { factors: 2, ..Default::default() }.fit(&small()).unwrap();
-    let (mut config, mut user_factors) =
-        model.with_tensors(|c, _| Ok(c.clone())).map(|c| (c, model.user_factor_matrix().to_owned())).unwrap();
+    let mut config = model.with_tensors(|c, _| Ok(c.clone())).unwrap();
+    let mut user_factors = model.user_factor_matrix().to_owned();
     edit(&mut config, &mut user_factors);
     MfModel::from_bytes(&Tampered { config, user_factors, model }.to_bytes().unwrap())
 }
@@ -109,12 +109,13 @@ fn tampered(edit: impl FnOnce(&mut serde_json::Value, &mut Array2<f32>)) -> Resu
 #[test]
 fn files_that_would_predict_inf_or_nan_are_refused() {
     assert!(tampered(|_, _| {}).is_ok());
-    let cases: [(&str, Box<dyn FnOnce(&mut serde_json::Value, &mut Array2<f32>)>); 5] = [
-        ("scale 1e39", Box::new(|c, _| c["scale"] = serde_json::json!([1e39, 1e39]))),
-        ("scale NaN-ish", Box::new(|c, _| c["scale"] = serde_json::json!([5.0, 1.0]))),
-        ("mean 1e39", Box::new(|c, _| c["mean"] = serde_json::json!(1e39))),
-        ("NaN factor", Box::new(|_, f| f[[0, 0]] = f32::NAN)),
-        ("huge factors", Box::new(|_, f| f.fill(3e38))),
+    type Edit = fn(&mut serde_json::Value, &mut Array2<f32>);
+    let cases: [(&str, Edit); 5] = [
+        ("scale 1e39", |c, _| c["scale"] = serde_json::json!([1e39, 1e39])),
+        ("scale reversed", |c, _| c["scale"] = serde_json::json!([5.0, 1.0])),
+        ("mean 1e39", |c, _| c["mean"] = serde_json::json!(1e39)),
+        ("NaN factor", |_, f| f[[0, 0]] = f32::NAN),
+        ("huge factors", |_, f| f.fill(3e38)),
     ];
     for (what, edit) in cases {
         let e = tampered(edit);

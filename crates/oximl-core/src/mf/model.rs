@@ -139,8 +139,9 @@ impl MfModel {
             + max_abs(&self.user_bias)
             + max_abs(&self.item_bias)
             + (max_norm(&self.user_factors) * max_norm(&self.item_factors)).sqrt();
-        let finite = self.user_factors.iter().chain(&self.item_factors).all(|v| v.is_finite());
-        if !finite || !(bound <= f64::from(f32::MAX) / 2.0) {
+        let params = self.user_factors.iter().chain(&self.item_factors).chain(&self.user_bias).chain(&self.item_bias);
+        let finite = self.mean.is_finite() && params.into_iter().all(|v| v.is_finite());
+        if !finite || bound > f64::from(f32::MAX) / 2.0 {
             return Err(Error::NonFinite(format!("parameters can predict beyond f32 (bound {bound:e})")));
         }
         Ok(())

@@ -83,6 +83,9 @@ pub(crate) fn finite(what: &str, scores: &[f32]) -> Result<()> {
     }
 }
 
+/// A ranked list of `(item index, score)`, best first.
+type Ranked = Vec<(usize, f32)>;
+
 /// Per-task scratch of [`MfModel::recommend_map`], reused for every block the task scores.
 #[derive(Default)]
 struct Scratch {
@@ -126,12 +129,7 @@ impl MfModel {
     /// Top-`k` `(item index, score)` for user indices: blocks of [`USER_BLOCK`] users, each scored by one kernel
     /// GEMM `P_block·Qᵀ` into a buffer the worker reuses, biases added and seen items masked in place, then a
     /// partial selection per row; blocks in parallel. Indices must be valid users.
-    pub(crate) fn recommend_users(
-        &self,
-        users: &[usize],
-        k: usize,
-        exclude_seen: bool,
-    ) -> Result<Vec<Vec<(usize, f32)>>> {
+    pub(crate) fn recommend_users(&self, users: &[usize], k: usize, exclude_seen: bool) -> Result<Vec<Ranked>> {
         self.check_k(k)?;
         let (ni, nf) = (self.items.len(), self.factors());
         let nu = self.user_factors.nrows();
@@ -143,10 +141,10 @@ impl MfModel {
         };
         let qt = self.item_factors.t();
         let blocks: Vec<&[usize]> = users.chunks(USER_BLOCK).collect();
-        let results: Vec<Result<Vec<Vec<(usize, f32)>>>> = oximl_kernel::install(|| {
+        let results: Vec<Result<Vec<Ranked>>> = oximl_kernel::install(|| {
             blocks
                 .par_iter()
-                .map_init(Scratch::default, |sc, blk| -> Result<Vec<Vec<(usize, f32)>>> {
+                .map_init(Scratch::default, |sc, blk| -> Result<Vec<Ranked>> {
                     let m = blk.len();
                     sc.p.clear();
                     for &u in blk.iter() {
