@@ -3,9 +3,9 @@
 //! user and per item. Built from triplets ([`Ratings::from_triplets`], [`RatingsBuilder`]) or read from
 //! CSV/TSV ([`Ratings::read_csv`], [`RatingsCsvOptions`], with the MovieLens layouts as [`Preset`]s).
 //!
-//! Refused: no ratings, NaN or infinite ratings ([`Error::NonFinite`]), ratings outside the declared scale
-//! ([`Error::InvalidArgument`] `rating`), malformed lines ([`Error::Format`] with the line number, or skipped and
-//! counted with [`RatingsCsvOptions::skip_invalid`]).
+//! Refused: no ratings, NaN or infinite ratings ([`crate::Error::NonFinite`]), ratings outside the declared
+//! scale ([`crate::Error::InvalidArgument`] `rating`), malformed lines ([`crate::Error::Format`] with the line
+//! number, or skipped and counted with [`RatingsCsvOptions::skip_invalid`]).
 
 mod builder;
 mod csr;
