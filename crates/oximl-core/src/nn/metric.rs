@@ -17,39 +17,35 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// Mean absolute error.
+    #[serde(alias = "mean_absolute_error")]
     Mae,
     /// Mean squared error.
+    #[serde(alias = "mean_squared_error")]
     Mse,
     /// The fraction of samples whose predicted class is the target class: threshold 0.5 for one output, argmax
     /// otherwise; integer-label targets when the loss is sparse.
+    #[serde(alias = "acc", alias = "binary_accuracy", alias = "categorical_accuracy")]
+    #[serde(alias = "sparse_categorical_accuracy")]
     Accuracy,
     /// Of the samples predicted positive, the fraction that are (binary), or its mean over classes (macro).
     Precision,
     /// Of the positive samples, the fraction predicted so (binary), or its mean over classes (macro).
     Recall,
     /// The harmonic mean of precision and recall (binary), or the mean of per-class F1 (macro).
+    #[serde(alias = "f1_score")]
     F1,
 }
 
 impl Metric {
-    /// A metric by Keras name (`mae`, `mse`, `accuracy`/`acc` and its binary/categorical/sparse variants,
-    /// `precision`, `recall`, `f1_score`/`f1`).
+    /// A metric by Keras name, case-insensitive: the serde names and aliases (`mae`, `mse`, `accuracy`/`acc` and
+    /// its binary/categorical/sparse variants, `precision`, `recall`, `f1_score`/`f1`).
     ///
     /// ```
     /// assert!(oximl_core::nn::Metric::from_name("auc").is_err());
     /// ```
     pub fn from_name(name: &str) -> Result<Metric> {
-        Ok(match name.to_ascii_lowercase().as_str() {
-            "mae" | "mean_absolute_error" => Metric::Mae,
-            "mse" | "mean_squared_error" => Metric::Mse,
-            "accuracy" | "acc" | "binary_accuracy" | "categorical_accuracy" | "sparse_categorical_accuracy" => {
-                Metric::Accuracy
-            }
-            "precision" => Metric::Precision,
-            "recall" => Metric::Recall,
-            "f1" | "f1_score" => Metric::F1,
-            other => return Err(Error::invalid("metrics", format!("unknown metric {other:?}"))),
-        })
+        serde_json::from_value(serde_json::Value::String(name.to_ascii_lowercase()))
+            .map_err(|e| Error::invalid("metrics", format!("unknown metric {name:?}: {e}")))
     }
 
     /// The name under which the metric appears in a `History` (`val_` is prefixed for validation).
