@@ -103,10 +103,12 @@ impl Initializer {
             // The standard deviation of a unit normal truncated at ±2 is 0.8796.
             let std = std / 0.879_625_7;
             let normal = Normal::new(0.0f32, std).map_err(|e| bad(&e))?;
-            w.extend((0..n).map(|_| loop {
-                let v = rng.sample(normal);
-                if v.abs() <= 2.0 * std {
-                    break v;
+            w.extend((0..n).map(|_| {
+                loop {
+                    let v = rng.sample(normal);
+                    if v.abs() <= 2.0 * std {
+                        break v;
+                    }
                 }
             }));
             Ok(())

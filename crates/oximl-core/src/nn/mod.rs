@@ -1,6 +1,7 @@
 //! Dense neural networks in Keras' vocabulary: [`Sequential`] of [`Dense`] and dropout layers, losses, metrics,
 //! `compile`/`fit`/`evaluate`/`predict`, callbacks, and save/load in the oximl format.
 
+mod early_stopping;
 mod file;
 mod fit;
 mod init;
@@ -11,13 +12,14 @@ mod predict;
 mod sequential;
 mod train;
 
-pub use fit::{Callback, Control, EarlyStopping, FitOptions, History, Logs};
-pub use init::{Initializer, MAX_MATRIX_VALUES};
+pub use early_stopping::{EarlyStopping, Mode};
+pub use file::KIND;
+pub use fit::{Callback, Control, FitConfig, FitOptions, History, Logs};
 pub(crate) use init::zeros;
+pub use init::{Initializer, MAX_MATRIX_VALUES};
 pub use layer::{Dense, Layer};
 pub use loss::Loss;
 pub use metric::{Accumulator, Metric};
-pub use file::KIND;
 pub use sequential::{Compiled, Param, Sequential};
 
 /// A configuration from its name alone (case-insensitive), every other field at its serde default: the one

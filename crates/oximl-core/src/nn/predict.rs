@@ -52,7 +52,7 @@ impl Sequential {
             let act = if split { Activation::Linear } else { d.activation };
             let epilogue = Epilogue { bias: p.bias.as_ref().map(|b| b.view()), activation: act };
             if l < last_dense {
-                let mut out = Array2::zeros((input.nrows(), d.units));
+                let mut out = zeros("activations", input.nrows(), d.units)?;
                 oximl_kernel::gemm_fused(1.0, input, p.kernel.view(), 0.0, out.view_mut(), epilogue)?;
                 cur = Some(out);
                 continue;
@@ -78,7 +78,7 @@ impl Sequential {
     /// assert!(m.predict(Array2::zeros((5, 2)).view()).is_err());
     /// ```
     pub fn predict(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
-        let mut out = Array2::zeros((x.nrows(), self.output_dim()));
+        let mut out = zeros("predictions", x.nrows(), self.output_dim())?;
         self.predict_into(x, out.view_mut())?;
         Ok(out)
     }
@@ -107,9 +107,15 @@ impl Sequential {
                 format!("{} × {}", out.nrows(), out.ncols()),
             ));
         }
-        for (xb, ob) in x.axis_chunks_iter(Axis(0), PREDICT_BLOCK).zip(out.axis_chunks_iter_mut(Axis(0), PREDICT_BLOCK))
-        {
-            self.forward_block(xb, ob, false)?;
+        let blocks = x.axis_chunks_iter(Axis(0), PREDICT_BLOCK).zip(out.axis_chunks_iter_mut(Axis(0), PREDICT_BLOCK));
+        for (b, (xb, mut ob)) in blocks.enumerate() {
+            self.forward_block(xb, ob.view_mut(), false)?;
+            if let Some(row) = first_non_finite_row(ob.view()) {
+                return Err(Error::NonFinite(format!(
+                    "the output of row {} overflowed to NaN or infinity (finite inputs too large for the weights)",
+                    b * PREDICT_BLOCK + row
+                )));
+            }
         }
         Ok(())
     }
@@ -185,7 +191,7 @@ impl Sequential {
         let mut acc = Accumulator::new(self.output_dim(), compiled.loss.sparse_targets());
         let (mut total, n) = (0.0, x.nrows() as f64);
         for (xb, yb) in x.axis_chunks_iter(Axis(0), PREDICT_BLOCK).zip(y.axis_chunks_iter(Axis(0), PREDICT_BLOCK)) {
-            let mut a = Array2::zeros((xb.nrows(), self.output_dim()));
+            let mut a = zeros("predictions", xb.nrows(), self.output_dim())?;
             let z = self.forward_block(xb, a.view_mut(), true)?.unwrap_or_else(|| a.clone());
             let mut scratch = Array2::zeros(a.dim());
             total +=
@@ -215,4 +221,14 @@ impl Sequential {
         }
         total
     }
+}
+
+/// The first row of `a` holding NaN or infinity: a branch-free scan per row (vectorized), stopping at the
+/// first bad row.
+fn first_non_finite_row(a: ArrayView2<'_, f32>) -> Option<usize> {
+    const EXPONENT: u32 = 0x7f80_0000;
+    a.rows().into_iter().position(|row| match row.as_slice() {
+        Some(r) => r.iter().fold(false, |bad, v| bad | (v.to_bits() & EXPONENT == EXPONENT)),
+        None => row.iter().any(|v| !v.is_finite()),
+    })
 }

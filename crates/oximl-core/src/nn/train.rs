@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::nn::fit::{self, FitOptions, History};
 use crate::nn::{Accumulator, Compiled, Layer, Param, Sequential, zeros};
+use crate::optim::OptimizerState;
 use ndarray::{Array1, Array2, ArrayD, ArrayView2, Axis, s};
 use ndarray_rand::rand::SeedableRng;
 use ndarray_rand::rand::rngs::StdRng;
@@ -21,9 +22,7 @@ pub(crate) struct Workspace {
     ones: Array2<f32>,
 }
 
-
 impl Sequential {
-
     /// Trains on `(x, y)` (rows are samples) and returns the per-epoch history. See [`FitOptions`].
     ///
     /// ```
@@ -43,18 +42,25 @@ impl Sequential {
         fit::run(self, x, y, options)
     }
 
-    /// Allocates the work buffers of training for batches of up to `rows` rows.
-    pub(crate) fn workspace(&self, rows: usize) -> Workspace {
+    /// Allocates the work buffers of training for batches of up to `rows` rows; a size beyond
+    /// [`crate::nn::MAX_MATRIX_VALUES`] or more than the memory available is an error, before any step.
+    pub(crate) fn workspace(&self, rows: usize) -> Result<Workspace> {
         let mut dim = self.input_dim;
         let (mut z, mut out, mut grad, mut dparams) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (layer, param) in self.layers.iter().zip(&self.params) {
             dim = layer.output_dim(dim);
-            z.push(Array2::zeros((rows, dim)));
-            out.push(Array2::zeros((rows, dim)));
-            grad.push(Array2::zeros((rows, dim)));
-            dparams.push(param.as_ref().map(|p| (Array2::zeros(p.kernel.dim()), Array1::zeros(dim))));
+            z.push(zeros("training buffer (batch_size × units)", rows, dim)?);
+            out.push(zeros("training buffer (batch_size × units)", rows, dim)?);
+            grad.push(zeros("training buffer (batch_size × units)", rows, dim)?);
+            let gradient = |p: &Param| -> Result<_> {
+                let (r, c) = p.kernel.dim();
+                Ok((zeros("gradient", r, c)?, Array1::zeros(dim)))
+            };
+            dparams.push(param.as_ref().map(gradient).transpose()?);
         }
-        Workspace { z, out, grad, dparams, ones: Array2::ones((1, rows)) }
+        let mut ones = zeros("training buffer (batch_size)", 1, rows)?;
+        ones.fill(1.0);
+        Ok(Workspace { z, out, grad, dparams, ones })
     }
 
     /// Forward and backward passes on the batch `(x, y)`: fills the gradients in `ws.dparams` and returns the
@@ -177,7 +183,7 @@ impl Sequential {
         };
         // Update.
         let optimizer = compiled.optimizer.clone();
-        let mut index = 0;
+        let (mut index, mut finite) = (0, true);
         for (param, dparam) in self.params.iter_mut().zip(&mut ws.dparams) {
             let (Some(p), Some((dw, db))) = (param, dparam) else { continue };
             if scale != 1.0 {
@@ -188,14 +194,20 @@ impl Sequential {
                 (p.kernel.as_slice_mut(), dw.as_slice()),
                 (p.bias.as_mut().and_then(|b| b.as_slice_mut()), db.as_slice()),
             ];
+            // Indices follow `get_weights` (an absent bias has none), as the saved optimizer state does.
             for (w, g) in pairs {
-                if let (Some(w), Some(g)) = (w, g) {
+                let Some(w) = w else { continue };
+                if let Some(g) = g {
                     optimizer.update(&mut self.optimizer_state, index, w, g);
+                    finite &= all_finite(w);
                 }
                 index += 1;
             }
         }
         self.optimizer_state.step += 1;
+        if !finite {
+            return Err(Error::NonFinite("the weights became NaN or infinity".into()));
+        }
         Ok(loss)
     }
 
@@ -233,7 +245,7 @@ impl Sequential {
                 .collect(),
             ..self.clone()
         };
-        let mut ws = without_dropout.workspace(x.nrows());
+        let mut ws = without_dropout.workspace(x.nrows())?;
         let mut acc = Accumulator::new(self.output_dim(), compiled.loss.sparse_targets());
         let loss = without_dropout.backprop(&mut ws, x, y, &mut StdRng::seed_from_u64(0), &mut acc)?;
         let mut grads = Vec::new();
@@ -245,7 +257,6 @@ impl Sequential {
         }
         Ok((loss + self.penalty(), grads))
     }
-
 }
 
 /// Used by `fit`: the model's pieces that the training loop needs.
@@ -267,4 +278,27 @@ impl Sequential {
     pub(crate) fn restore(&mut self, params: Vec<Option<Param>>) {
         self.params = params;
     }
+
+    /// Whether every weight is finite.
+    pub(crate) fn weights_finite(&self) -> bool {
+        self.params.iter().flatten().all(|p| {
+            p.kernel.as_slice().is_some_and(all_finite) && p.bias.iter().all(|b| b.as_slice().is_some_and(all_finite))
+        })
+    }
+
+    /// The weights and optimizer state, to go back to when a step turns the weights non-finite.
+    pub(crate) fn training_state(&self) -> (Vec<Option<Param>>, OptimizerState) {
+        (self.params.clone(), self.optimizer_state.clone())
+    }
+
+    pub(crate) fn restore_training_state(&mut self, (params, state): (Vec<Option<Param>>, OptimizerState)) {
+        self.params = params;
+        self.optimizer_state = state;
+    }
+}
+
+/// Whether every value is finite: a branch-free scan the compiler vectorizes.
+fn all_finite(w: &[f32]) -> bool {
+    const EXPONENT: u32 = 0x7f80_0000;
+    !w.iter().fold(false, |bad, v| bad | (v.to_bits() & EXPONENT == EXPONENT))
 }

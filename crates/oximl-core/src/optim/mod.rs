@@ -193,7 +193,9 @@ impl Optimizer {
     /// ```
     pub fn from_name(name: &str) -> Result<Optimizer> {
         match name.to_ascii_lowercase().as_str() {
-            "adamw" => Ok(crate::nn::by_name::<Optimizer>("optimizer", "adam")?.weight_decay(defaults::ADAMW_WEIGHT_DECAY)),
+            "adamw" => {
+                Ok(crate::nn::by_name::<Optimizer>("optimizer", "adam")?.weight_decay(defaults::ADAMW_WEIGHT_DECAY))
+            }
             _ => crate::nn::by_name("optimizer", name),
         }
     }
