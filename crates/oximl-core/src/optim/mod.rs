@@ -61,7 +61,7 @@ pub enum Optimizer {
         #[serde(default)]
         schedule: Schedule,
         /// If set, gradients are scaled so that their global L2 norm is at most this (Keras' `global_clipnorm`).
-        #[serde(default)]
+        #[serde(default, alias = "global_clipnorm")]
         clipnorm: Option<f32>,
         /// μ in [0, 1).
         #[serde(default)]
@@ -83,7 +83,7 @@ pub enum Optimizer {
         #[serde(default)]
         schedule: Schedule,
         /// The global gradient-norm clip.
-        #[serde(default)]
+        #[serde(default, alias = "global_clipnorm")]
         clipnorm: Option<f32>,
         /// β₁ in [0, 1).
         #[serde(default = "defaults::beta_1")]
@@ -111,7 +111,7 @@ pub enum Optimizer {
         #[serde(default)]
         schedule: Schedule,
         /// The global gradient-norm clip.
-        #[serde(default)]
+        #[serde(default, alias = "global_clipnorm")]
         clipnorm: Option<f32>,
         /// ρ in [0, 1).
         #[serde(default = "defaults::rho")]
