@@ -92,9 +92,8 @@ impl Callback for PyCallback {
         let failed = self.error.lock().map_or(true, |slot| slot.is_some());
         let Some(target) = self.target.as_ref().filter(|_| !failed) else { return Control::Continue };
         let outcome = Python::attach(|py| -> PyResult<bool> {
-            let weights: Option<Vec<_>> = self
-                .needs_weights
-                .then(|| model.get_weights().into_iter().map(|w| w.into_pyarray(py)).collect());
+            let weights: Option<Vec<_>> =
+                self.needs_weights.then(|| model.get_weights().into_iter().map(|w| w.into_pyarray(py)).collect());
             let stop = target.bind(py).call_method1("on_epoch_end", (epoch, logs_dict(py, logs)?, weights))?;
             stop.is_truthy()
         });
