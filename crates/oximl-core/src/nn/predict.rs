@@ -1,6 +1,7 @@
 //! Inference: `predict` (and its `_into`, `_proba`, `_classes` forms) and `evaluate`, in blocks of rows.
 
 use crate::error::{Error, Result};
+use crate::nn::train::all_finite;
 use crate::nn::{Accumulator, Layer, Logs, Sequential, zeros};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use oximl_kernel::{Activation, Epilogue};
@@ -223,12 +224,10 @@ impl Sequential {
     }
 }
 
-/// The first row of `a` holding NaN or infinity: a branch-free scan per row (vectorized), stopping at the
-/// first bad row.
+/// The first row of `a` holding NaN or infinity (each row scanned branch-free, see [`all_finite`]).
 fn first_non_finite_row(a: ArrayView2<'_, f32>) -> Option<usize> {
-    const EXPONENT: u32 = 0x7f80_0000;
     a.rows().into_iter().position(|row| match row.as_slice() {
-        Some(r) => r.iter().fold(false, |bad, v| bad | (v.to_bits() & EXPONENT == EXPONENT)),
+        Some(r) => !all_finite(r),
         None => row.iter().any(|v| !v.is_finite()),
     })
 }

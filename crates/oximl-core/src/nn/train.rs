@@ -298,7 +298,7 @@ impl Sequential {
 }
 
 /// Whether every value is finite: a branch-free scan the compiler vectorizes.
-fn all_finite(w: &[f32]) -> bool {
+pub(super) fn all_finite(w: &[f32]) -> bool {
     const EXPONENT: u32 = 0x7f80_0000;
     !w.iter().fold(false, |bad, v| bad | (v.to_bits() & EXPONENT == EXPONENT))
 }
