@@ -639,8 +639,9 @@ oximl_status oximl_sequential_compile(oximl_sequential *model,
                                       const char *config_json);
 
 // Trains on `x` (`rows × cols`) and targets `y` (`rows × y_cols`: one column of labels for sparse losses).
-// `options_json` may be NULL or e.g. `{"epochs": 20, "batch_size": 32, "shuffle": true, "seed": 0,
-// "validation_split": 0.1}`; `callback` may be NULL. On a non-finite loss the status is
+// `options_json` may be NULL or the core's `FitConfig`, e.g. `{"epochs": 20, "batch_size": 32, "shuffle": true,
+// "seed": 0, "validation_split": 0.1, "early_stopping": {"monitor": "val_loss", "patience": 3}}` (unknown keys
+// are refused); `callback` may be NULL. On a non-finite loss the status is
 // `OXIML_STATUS_NON_FINITE` and the model keeps its last finite weights. Needs exclusive access to `model`
 // (training itself runs on oximl's thread pool).
 //

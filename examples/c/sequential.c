@@ -50,6 +50,13 @@ int main(void) {
 
   oximl_sequential *model = NULL;
   CHECK(oximl_sequential_new(COLS, 42, &model));
+  /* A misspelt key is refused, naming it, and adds nothing. */
+  if (oximl_sequential_add(model, "{\"type\": \"dense\", \"units\": 3, \"activaton\": {\"name\": \"relu\"}}") !=
+          OXIML_STATUS_INVALID_ARGUMENT ||
+      strstr(oximl_last_error(), "activaton") == NULL) {
+    fprintf(stderr, "a misspelt layer key was accepted: %s\n", oximl_last_error());
+    return 1;
+  }
   CHECK(oximl_sequential_add(model, "{\"type\": \"dense\", \"units\": 16, \"activation\": {\"name\": \"relu\"}}"));
   CHECK(oximl_sequential_add(model, "{\"type\": \"dense\", \"units\": 3, \"activation\": {\"name\": \"softmax\"}}"));
   CHECK(oximl_sequential_compile(model,

@@ -51,11 +51,7 @@ class Sequential:
         self,
         x: npt.NDArray[np.float32],
         y: npt.NDArray[np.float32],
-        epochs: int,
-        batch_size: int,
-        shuffle: bool,
-        seed: int,
-        validation_split: float,
+        config_json: str,
         validation_data: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None,
         callback: Any | None = None,
     ) -> tuple[list[dict[str, float]], int | None]: ...

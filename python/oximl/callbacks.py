@@ -1,12 +1,11 @@
-"""Callbacks in Keras spelling: subclass ``Callback``; ``EarlyStopping``."""
-
-import math
+"""Callbacks in Keras spelling: subclass ``Callback``; ``EarlyStopping`` configures the core's early stopping."""
 
 __all__ = ["Callback", "EarlyStopping"]
 
 
 class Callback:
-    """Override ``on_epoch_end(epoch, logs)``; set ``self.model.stop_training = True`` to stop."""
+    """Override ``on_epoch_end(epoch, logs)``; set ``self.model.stop_training = True`` to stop. Inside it,
+    ``self.model.get_weights()`` returns the weights of that epoch."""
 
     model = None
 
@@ -24,34 +23,17 @@ class Callback:
 
 
 class EarlyStopping(Callback):
-    """Stops when ``monitor`` has not improved for ``patience`` epochs; can restore the best weights."""
+    """Stops when ``monitor`` has not improved for ``patience`` epochs; can restore the best weights.
 
-    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto", restore_best_weights=False):
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-        self.monitor, self.min_delta, self.patience = monitor, abs(float(min_delta)), int(patience)
-        self.maximize = mode == "max" or (mode == "auto" and any(m in monitor for m in ("acc", "precision", "recall", "f1")))
-        self.restore_best_weights = restore_best_weights
+    Runs in the core (the same rule as from Rust and C, with the core's defaults: only the settings given are
+    passed); ``mode="auto"`` maximizes names containing accuracy, precision, recall or f1.
+    """
+
+    def __init__(self, monitor=None, min_delta=None, patience=None, mode=None, restore_best_weights=None):
+        given = {"monitor": monitor, "min_delta": min_delta, "patience": patience, "mode": mode,
+                 "restore_best_weights": restore_best_weights}
+        self.config = {k: v for k, v in given.items() if v is not None}
         self.stopped_epoch = 0
 
-    def on_train_begin(self, logs=None):
-        self.best, self.wait, self.best_weights, self.stopped_epoch = None, 0, None, 0
-
-    def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.monitor)
-        if value is None or math.isnan(value):
-            return
-        better = self.best is None or (value > self.best + self.min_delta if self.maximize else value < self.best - self.min_delta)
-        if better:
-            self.best, self.wait = value, 0
-            if self.restore_best_weights:
-                self.best_weights = self.model.get_weights()
-            return
-        self.wait += 1
-        if self.wait >= self.patience:
-            self.stopped_epoch = epoch
-            self.model.stop_training = True
-
-    def on_train_end(self, logs=None):
-        if self.restore_best_weights and self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
+    def _config(self):
+        return dict(self.config)

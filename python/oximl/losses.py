@@ -1,14 +1,29 @@
-"""Losses in Keras spelling, by object or by name."""
+"""Losses in Keras spelling, by object or by name.
+
+Names, aliases (``mse``, ``bce``, ``cce``, ``half_mse``, ...) and defaults are the core's: these classes only
+gather the keyword arguments given and pass them on (unknown names or keys are refused by the core).
+"""
 
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "Huber", "BinaryCrossentropy",
            "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "HalfSquaredError", "get"]
 
 
 class Loss:
+    """Base class: the settings given, passed on as they are."""
+
     name = ""
 
+    def __init__(self, **config):
+        self.config = {k: v for k, v in config.items() if v is not None}
+
+    def __getattr__(self, key):
+        try:
+            return self.__dict__["config"][key]
+        except KeyError:
+            raise AttributeError(key) from None
+
     def _config(self):
-        return {"name": self.name}
+        return {"name": self.name, **self.config}
 
 
 class MeanSquaredError(Loss):
@@ -26,21 +41,16 @@ class MeanAbsoluteError(Loss):
 
 
 class Huber(Loss):
+    """Quadratic within ``delta`` of the target, linear beyond."""
     name = "huber"
 
-    def __init__(self, delta=1.0):
-        self.delta = float(delta)
-
-    def _config(self):
-        return {"name": self.name, "delta": self.delta}
+    def __init__(self, delta=None):
+        super().__init__(delta=delta)
 
 
 class _FromLogits(Loss):
-    def __init__(self, from_logits=False):
-        self.from_logits = bool(from_logits)
-
-    def _config(self):
-        return {"name": self.name, "from_logits": self.from_logits}
+    def __init__(self, from_logits=None):
+        super().__init__(from_logits=from_logits)
 
 
 class BinaryCrossentropy(_FromLogits):
@@ -55,18 +65,12 @@ class SparseCategoricalCrossentropy(_FromLogits):
     name = "sparse_categorical_crossentropy"
 
 
-_NAMES = {
-    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError, "half_squared_error": HalfSquaredError,
-    "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError, "huber": Huber,
-    "binary_crossentropy": BinaryCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
-    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-}
-
-
 def get(identifier):
-    """A loss from an object or a Keras name."""
+    """A loss from an object or a name (any name or alias the core knows)."""
     if isinstance(identifier, Loss):
         return identifier
-    if isinstance(identifier, str) and identifier.lower() in _NAMES:
-        return _NAMES[identifier.lower()]()
-    raise ValueError(f"unknown loss {identifier!r}; expected one of {sorted(_NAMES)} or a Loss")
+    if isinstance(identifier, str):
+        named = Loss()
+        named.name = identifier.lower()
+        return named
+    raise ValueError(f"unknown loss {identifier!r}; expected a loss name or a Loss")

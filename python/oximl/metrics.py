@@ -1,8 +1,8 @@
-"""Metric names ``compile(metrics=[...])`` accepts (Keras spelling)."""
+"""Metric names ``compile(metrics=[...])`` accepts (Keras spelling): the core's names and aliases.
 
-__all__ = ["NAMES"]
+accuracy (also ``acc``, ``binary_accuracy``, ``categorical_accuracy``, ``sparse_categorical_accuracy``: chosen
+from the outputs and the loss), mae, mse, precision, recall, f1_score (``f1``; binary for one output,
+macro-averaged over classes otherwise). Unknown names are refused by the core.
+"""
 
-#: accuracy (binary, categorical or sparse, chosen from the outputs and the loss), mae, mse, precision, recall,
-#: f1 (binary for one output, macro-averaged over classes otherwise).
-NAMES = ("accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "mae", "mse",
-         "precision", "recall", "f1_score")
+__all__ = []

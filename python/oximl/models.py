@@ -15,11 +15,6 @@ from oximl.errors import ShapeError
 
 __all__ = ["Sequential", "History", "load_model"]
 
-_METRICS = {"accuracy": "accuracy", "acc": "accuracy", "binary_accuracy": "accuracy",
-            "categorical_accuracy": "accuracy", "sparse_categorical_accuracy": "accuracy",
-            "mae": "mae", "mean_absolute_error": "mae", "mse": "mse", "mean_squared_error": "mse",
-            "precision": "precision", "recall": "recall", "f1": "f1", "f1_score": "f1"}
-
 
 def _matrix(a, name):
     """A 2-D C-contiguous float32 array (zero-copy when it already is one); 1-D targets become a column."""
@@ -49,10 +44,12 @@ class History:
 
 
 class _Driver:
-    """Called by the core after each epoch: runs the Python callbacks and prints Keras-style progress."""
+    """Called by the core after each epoch: runs the Python callbacks and prints Keras-style progress. The core
+    copies the weights to Python only when ``needs_weights`` (a Python callback might read them)."""
 
     def __init__(self, model, callbacks, verbose, epochs):
         self.model, self.callbacks, self.verbose, self.epochs = model, callbacks, verbose, epochs
+        self.needs_weights = bool(callbacks)
         self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs, weights):
@@ -114,11 +111,10 @@ class Sequential:
         if loss is None:
             raise ValueError("compile needs a loss")
         metrics = [] if metrics is None else list(metrics)
-        unknown = [m for m in metrics if not isinstance(m, str) or m.lower() not in _METRICS]
-        if unknown:
-            raise ValueError(f"unknown metrics {unknown}; expected names among {sorted(_METRICS)}")
+        if not all(isinstance(m, str) for m in metrics):
+            raise ValueError(f"metrics must be names, got {metrics!r}")
         config = {"optimizer": _optimizers.get(optimizer)._config(), "loss": _losses.get(loss)._config(),
-                  "metrics": [_METRICS[m.lower()] for m in metrics]}
+                  "metrics": [m.lower() for m in metrics]}
         self._built().compile(_config.dumps("compile", config))
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
@@ -134,23 +130,32 @@ class Sequential:
         for cb in cbs:
             if not isinstance(cb, _callbacks.Callback):
                 raise TypeError(f"callbacks must be oximl.callbacks.Callback instances, got {type(cb).__name__}")
+        stoppers = [cb for cb in cbs if isinstance(cb, _callbacks.EarlyStopping)]
+        if len(stoppers) > 1:
+            raise ValueError("fit takes at most one EarlyStopping")
+        python_cbs = [cb for cb in cbs if not isinstance(cb, _callbacks.EarlyStopping)]
+        for cb in python_cbs:
             cb.set_model(self)
             cb.on_train_begin()
         self.stop_training = False
         epochs = int(epochs) - int(initial_epoch)
         verbose = 1 if verbose == "auto" else int(verbose)
-        driver = _Driver(self, cbs, verbose, epochs)
-        batch_size = 32 if batch_size is None else int(batch_size)
-        if batch_size < 0 or epochs < 0:
-            raise ValueError("batch_size and epochs must not be negative")
+        driver = _Driver(self, python_cbs, verbose, epochs)
+        config = {"epochs": epochs, "shuffle": bool(shuffle), "seed": int(self.seed if seed is None else seed),
+                  "validation_split": float(validation_split)}
+        if batch_size is not None:
+            config["batch_size"] = int(batch_size)
+        if stoppers:
+            config["early_stopping"] = stoppers[0]._config()
         try:
-            per_epoch, _stopped = core.fit(x, y, epochs, batch_size, bool(shuffle),
-                                           int(self.seed if seed is None else seed), float(validation_split), val, driver)
+            per_epoch, stopped = core.fit(x, y, _config.dumps("fit", config), val, driver)
         finally:
             self._weights_during_fit = None
-        for cb in cbs:
+        for es in stoppers:
+            es.stopped_epoch = 0 if stopped is None or self.stop_training else stopped
+        for cb in python_cbs:
             cb.on_train_end()
-        return History(per_epoch, {"epochs": epochs, "batch_size": batch_size, "verbose": verbose})
+        return History(per_epoch, {"epochs": epochs, "batch_size": config.get("batch_size"), "verbose": verbose})
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False):
         pairs = self._built().evaluate(_matrix(x, "x"), _matrix(y, "y"))

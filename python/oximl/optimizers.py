@@ -1,63 +1,62 @@
-"""Optimizers in Keras spelling, with Keras' defaults: ``SGD``, ``Adam``, ``AdamW``, ``RMSprop``."""
+"""Optimizers in Keras spelling: ``SGD``, ``Adam``, ``AdamW``, ``RMSprop``.
+
+Names and defaults (learning rates, betas, epsilon, rho) are the core's: these classes only gather the keyword
+arguments given and pass them on; unknown keys are refused by the core. A learning-rate schedule is set with
+``schedule={"name": "exponential", "steps": 1000, "rate": 0.9}`` (or ``"step"``/``"cosine"``), as from C.
+"""
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get"]
 
 
 class Optimizer:
-    """Base class: ``learning_rate``, ``clipnorm`` (global norm, as Keras' ``global_clipnorm``)."""
+    """Base class: the settings given (``learning_rate`` first, as in Keras), passed on as they are."""
 
-    def __init__(self, learning_rate, clipnorm=None, global_clipnorm=None):
-        self.learning_rate = float(learning_rate)
-        self.clipnorm = global_clipnorm if global_clipnorm is not None else clipnorm
+    name = ""
 
-    def _common(self, name):
-        c = {"name": name, "learning_rate": self.learning_rate}
-        if self.clipnorm is not None:
-            c["clipnorm"] = float(self.clipnorm)
-        return c
+    def __init__(self, learning_rate=None, **config):
+        self.config = {k: v for k, v in {"learning_rate": learning_rate, **config}.items() if v is not None}
+
+    def __getattr__(self, key):
+        try:
+            return self.__dict__["config"][key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def _config(self):
+        return {"name": self.name, **self.config}
 
 
 class SGD(Optimizer):
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None, **kwargs):
-        super().__init__(learning_rate, **kwargs)
-        self.momentum, self.nesterov, self.weight_decay = float(momentum), bool(nesterov), float(weight_decay or 0.0)
-
-    def _config(self):
-        return {**self._common("sgd"), "momentum": self.momentum, "nesterov": self.nesterov,
-                "weight_decay": self.weight_decay}
+    """Settings: ``learning_rate``, ``momentum``, ``nesterov``, ``weight_decay``, ``clipnorm``, ``schedule``."""
+    name = "sgd"
 
 
 class Adam(Optimizer):
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, weight_decay=None,
-                 **kwargs):
-        super().__init__(learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
-        self.amsgrad, self.weight_decay = bool(amsgrad), float(weight_decay or 0.0)
-
-    def _config(self):
-        return {**self._common("adam"), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                "amsgrad": self.amsgrad, "weight_decay": self.weight_decay}
+    """Settings: ``learning_rate``, ``beta_1``, ``beta_2``, ``epsilon``, ``amsgrad``, ``weight_decay``,
+    ``clipnorm``, ``schedule``."""
+    name = "adam"
 
 
 class AdamW(Adam):
-    def __init__(self, learning_rate=0.001, weight_decay=0.004, **kwargs):
-        super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
+    """Adam with decoupled weight decay (Keras' ``AdamW``; 0.004 unless given)."""
+
+    def __init__(self, learning_rate=None, weight_decay=0.004, **config):
+        super().__init__(learning_rate, weight_decay=weight_decay, **config)
 
 
 class RMSprop(Optimizer):
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, **kwargs):
-        super().__init__(learning_rate, **kwargs)
-        self.rho, self.momentum, self.epsilon = float(rho), float(momentum), float(epsilon)
-
-    def _config(self):
-        return {**self._common("rmsprop"), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon}
+    """Settings: ``learning_rate``, ``rho``, ``momentum``, ``epsilon``, ``clipnorm``, ``schedule``."""
+    name = "rmsprop"
 
 
 def get(identifier):
-    """An optimizer from an object or a Keras name ('sgd', 'adam', 'adamw', 'rmsprop')."""
+    """An optimizer from an object or a name (``sgd``, ``adam``, ``adamw``, ``rmsprop``)."""
     if isinstance(identifier, Optimizer):
         return identifier
-    names = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
-    if isinstance(identifier, str) and identifier.lower() in names:
-        return names[identifier.lower()]()
-    raise ValueError(f"unknown optimizer {identifier!r}; expected one of {sorted(names)} or an Optimizer")
+    if isinstance(identifier, str):
+        if identifier.lower() == "adamw":
+            return AdamW()
+        named = Optimizer()
+        named.name = identifier.lower()
+        return named
+    raise ValueError(f"unknown optimizer {identifier!r}; expected a name or an Optimizer")

@@ -179,3 +179,77 @@ def test_threads_predict_in_parallel_with_the_gil_released():
         assert best > 1.2, f"two Python threads gave only {best:.2f}x"
     finally:
         oximl.set_num_threads(0)
+
+
+# Issue 15/16: hostile sizes and keys, overflow, concurrent use during fit, one vocabulary.
+
+def test_impossible_sizes_raise_oximl_errors():
+    with pytest.raises(oximl.OximlError, match="1000000000"):
+        Sequential([Dense(10**9, input_dim=4)])
+    with pytest.raises(oximl.OximlError):
+        Sequential([Dense(1, input_dim=10**10)])
+    m = Sequential([Dense(100000, activation="softmax", input_dim=1)])
+    m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x, y = np.zeros((100000, 1), np.float32), np.zeros((100000, 1), np.float32)
+    with pytest.raises(oximl.OximlError, match="100000 × 100000"):
+        m.fit(x, y, batch_size=100000, verbose=0)
+
+
+def test_misspelt_keys_are_refused():
+    m = Sequential([Dense(2, input_dim=3)])
+    with pytest.raises(oximl.errors.InvalidArgumentError, match="activaton"):
+        m._core.add('{"type": "dense", "units": 3, "activaton": {"name": "relu"}}')
+    with pytest.raises(oximl.errors.InvalidArgumentError, match="lerning_rate"):
+        m.compile(optimizer=SGD(lerning_rate=0.1), loss="mse")
+    assert len(m.layers) == 1
+
+
+def test_predict_reports_overflow():
+    m = Sequential([Dense(1, input_dim=2, kernel_initializer="zeros")])
+    m.set_weights([np.full((2, 1), 10.0, np.float32), np.zeros(1, np.float32)])
+    with pytest.raises(oximl.errors.NonFiniteError, match="row 1"):
+        m.predict(np.array([[1, 1], [3e38, 3e38]], np.float32))
+
+
+def test_core_aliases_and_schedules_reach_python():
+    x, y = blobs(120)
+    m = Sequential([Dense(3, activation="sigmoid", input_dim=4)])
+    m.compile(optimizer=SGD(0.1, schedule={"name": "step", "every": 2, "gamma": 0.5}), loss="bce", metrics=["acc"])
+    onehot = np.eye(3, dtype=np.float32)[y.astype(int).ravel()]
+    h = m.fit(x, onehot, epochs=2, verbose=0)
+    assert "accuracy" in h.history
+    assert '"every":2' in m._core.compiled_json.replace(" ", "")
+    Sequential([Dense(1, input_dim=2)]).compile(optimizer="adamw", loss="half_mse", metrics=["f1"])
+
+
+def test_early_stopping_runs_in_the_core_with_its_maximize_rule():
+    x, y = blobs(300)
+    m = Sequential([Dense(3, activation="softmax", input_dim=4)])
+    m.compile(optimizer=SGD(1e-9), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    stopper = EarlyStopping(monitor="val_accuracy", patience=1, min_delta=0.5)
+    h = m.fit(x, y, epochs=20, validation_split=0.2, callbacks=[stopper], verbose=0)
+    assert len(h.history["loss"]) == 2 and stopper.stopped_epoch == 1
+
+
+def test_predict_from_another_thread_during_fit_is_a_clear_error():
+    x, y = blobs(4000)
+    m = Sequential([Dense(64, activation="relu", input_dim=4), Dense(3, activation="softmax")])
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    errors, done = [], threading.Event()
+
+    def train():
+        m.fit(x, y, epochs=30, batch_size=8, verbose=0)
+        done.set()
+
+    t = threading.Thread(target=train)
+    t.start()
+    while not done.is_set() and not errors:
+        try:
+            m.predict(x[:2])
+        except oximl.OximlError as e:
+            errors.append(e)
+        time.sleep(0.001)
+    t.join()
+    assert errors and "being trained" in str(errors[0]), errors
+    assert isinstance(errors[0], oximl.errors.InvalidArgumentError)
+    assert m.predict(x[:2]).shape == (2, 3)

@@ -5,8 +5,7 @@ use super::convert::{handle, handle_mut, json, matrix, out_slot, output, text, w
 use super::{guard, oximl_status};
 use oximl_core::Error;
 use oximl_core::Persist;
-use oximl_core::nn::{Callback, Compiled, Control, FitOptions, Layer, Logs, Sequential};
-use serde::Deserialize;
+use oximl_core::nn::{Callback, Compiled, Control, FitConfig, FitOptions, Layer, Logs, Sequential};
 use std::ffi::{CString, c_char, c_int, c_void};
 
 /// An opaque dense network. Thread-safety: the functions taking a `const oximl_sequential *` (`predict`,
@@ -89,31 +88,6 @@ pub extern "C" fn oximl_sequential_compile(model: *mut oximl_sequential, config_
     })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Options {
-    #[serde(default = "one")]
-    epochs: usize,
-    #[serde(default = "thirty_two")]
-    batch_size: usize,
-    #[serde(default = "yes")]
-    shuffle: bool,
-    #[serde(default)]
-    seed: u64,
-    #[serde(default)]
-    validation_split: f64,
-}
-
-fn one() -> usize {
-    1
-}
-fn thirty_two() -> usize {
-    32
-}
-fn yes() -> bool {
-    true
-}
-
 struct CCallback {
     callback: unsafe extern "C" fn(*mut c_void, *const oximl_epoch_log) -> c_int,
     user: *mut c_void,
@@ -132,8 +106,9 @@ impl Callback for CCallback {
 }
 
 /// Trains on `x` (`rows × cols`) and targets `y` (`rows × y_cols`: one column of labels for sparse losses).
-/// `options_json` may be NULL or e.g. `{"epochs": 20, "batch_size": 32, "shuffle": true, "seed": 0,
-/// "validation_split": 0.1}`; `callback` may be NULL. On a non-finite loss the status is
+/// `options_json` may be NULL or the core's `FitConfig`, e.g. `{"epochs": 20, "batch_size": 32, "shuffle": true,
+/// "seed": 0, "validation_split": 0.1, "early_stopping": {"monitor": "val_loss", "patience": 3}}` (unknown keys
+/// are refused); `callback` may be NULL. On a non-finite loss the status is
 /// `OXIML_STATUS_NON_FINITE` and the model keeps its last finite weights. Needs exclusive access to `model`
 /// (training itself runs on oximl's thread pool).
 ///
@@ -156,24 +131,12 @@ pub extern "C" fn oximl_sequential_fit(
     guard(|| {
         let m = handle_mut("model", model)?;
         let (x, y) = (matrix("x", x, rows, cols)?, matrix("y", y, rows, y_cols)?);
-        let o: Options = if options_json.is_null() {
-            json("options_json", c"{}".as_ptr())?
-        } else {
-            json("options_json", options_json)?
-        };
-        let callbacks: Vec<Box<dyn Callback>> = match callback {
-            Some(callback) => vec![Box::new(CCallback { callback, user })],
-            None => Vec::new(),
-        };
-        let options = FitOptions {
-            epochs: o.epochs,
-            batch_size: o.batch_size,
-            shuffle: o.shuffle,
-            seed: o.seed,
-            validation_split: o.validation_split,
-            callbacks,
-            ..Default::default()
-        };
+        let config: FitConfig =
+            if options_json.is_null() { FitConfig::default() } else { json("options_json", options_json)? };
+        let mut options = FitOptions::from(config);
+        if let Some(callback) = callback {
+            options.callbacks.push(Box::new(CCallback { callback, user }));
+        }
         m.model.fit(x, y, options).map(|_| ())
     })
 }

@@ -1,20 +1,51 @@
 //! `oximl._oximl.Sequential`: the core `Sequential` behind the Keras-style classes of `oximl.models`.
 //! Arrays come in as numpy float32 views (zero-copy; `oximl.models` converts other dtypes and layouts once);
-//! every heavy call runs with the GIL released.
+//! every heavy call runs with the GIL released. The model sits behind a read-write lock: predictions from many
+//! threads share it, `fit` holds it exclusively, and a call that would have to wait for `fit` (another thread, or
+//! a callback of that `fit`) gets a clear error instead of blocking or pyo3's "Already mutably borrowed".
 
 use crate::{detach, from_json, to_py_err};
 use numpy::{IntoPyArray, PyArray2, PyArrayDyn, PyReadonlyArray2, PyReadonlyArrayDyn};
 use oximl_core::Persist;
-use oximl_core::nn::{Callback, Control, FitOptions, Layer, Logs, Sequential};
+use oximl_core::nn::{Callback, Control, FitConfig, FitOptions, Layer, Logs, Sequential};
 use oximl_core::{Error, nn};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 
 /// A Keras-style sequential model (configured by JSON from `oximl.models`).
-#[pyclass(name = "Sequential", module = "oximl._oximl")]
+#[pyclass(name = "Sequential", module = "oximl._oximl", frozen)]
 pub struct PySequential {
-    inner: Sequential,
+    inner: RwLock<Sequential>,
+}
+
+/// The error of a call made while `fit` runs.
+fn busy(py: Python<'_>) -> PyErr {
+    let why = "the model is being trained by another thread (or this call comes from a callback of its fit); \
+               call it after fit returns";
+    to_py_err(py, Error::invalid("model", why))
+}
+
+impl PySequential {
+    fn new_from(model: Sequential) -> Self {
+        PySequential { inner: RwLock::new(model) }
+    }
+
+    fn read(&self, py: Python<'_>) -> PyResult<RwLockReadGuard<'_, Sequential>> {
+        match self.inner.try_read() {
+            Ok(m) => Ok(m),
+            Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+            Err(TryLockError::WouldBlock) => Err(busy(py)),
+        }
+    }
+
+    fn write(&self, py: Python<'_>) -> PyResult<RwLockWriteGuard<'_, Sequential>> {
+        match self.inner.try_write() {
+            Ok(m) => Ok(m),
+            Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+            Err(TryLockError::WouldBlock) => Err(busy(py)),
+        }
+    }
 }
 
 fn json_err(what: &str, e: serde_json::Error) -> Error {
@@ -30,10 +61,12 @@ fn logs_dict<'py>(py: Python<'py>, logs: &Logs) -> PyResult<Bound<'py, PyDict>> 
 }
 
 /// Forwards epochs to a Python object's `on_epoch_end(epoch, logs, weights) -> bool` (true stops training;
-/// `weights` is a copy, since the model itself is borrowed by `fit`) and checks for Ctrl-C after every batch.
-/// A Python exception stops training and is re-raised by `fit`.
+/// `weights` is a copy, since the model itself is borrowed by `fit`, made only when the object's `needs_weights`
+/// is true, else `None`) and checks for Ctrl-C after every batch. A Python exception stops training and is
+/// re-raised by `fit`.
 struct PyCallback {
     target: Option<Py<PyAny>>,
+    needs_weights: bool,
     error: Arc<Mutex<Option<PyErr>>>,
 }
 
@@ -59,7 +92,8 @@ impl Callback for PyCallback {
         let failed = self.error.lock().map_or(true, |slot| slot.is_some());
         let Some(target) = self.target.as_ref().filter(|_| !failed) else { return Control::Continue };
         let outcome = Python::attach(|py| -> PyResult<bool> {
-            let weights: Vec<_> = model.get_weights().into_iter().map(|w| w.into_pyarray(py)).collect();
+            let weights: Option<Vec<_>> =
+                self.needs_weights.then(|| model.get_weights().into_iter().map(|w| w.into_pyarray(py)).collect());
             let stop = target.bind(py).call_method1("on_epoch_end", (epoch, logs_dict(py, logs)?, weights))?;
             stop.is_truthy()
         });
@@ -75,76 +109,71 @@ impl Callback for PyCallback {
 impl PySequential {
     #[new]
     fn new(input_dim: usize, seed: u64) -> Self {
-        PySequential { inner: Sequential::with_seed(input_dim, seed) }
+        PySequential::new_from(Sequential::with_seed(input_dim, seed))
     }
 
     /// Appends a layer given as JSON (`{"type": "dense", "units": .., "activation": {"name": ..}, ...}`).
-    fn add(&mut self, py: Python<'_>, layer_json: &str) -> PyResult<()> {
+    fn add(&self, py: Python<'_>, layer_json: &str) -> PyResult<()> {
         let layer: Layer = from_json(py, "layer", layer_json)?;
-        self.inner.add(layer).map(|_| ()).map_err(|e| to_py_err(py, e))
+        self.write(py)?.add(layer).map(|_| ()).map_err(|e| to_py_err(py, e))
     }
 
     /// Compiles from JSON `{"optimizer": {...}, "loss": {...}, "metrics": [...]}`.
-    fn compile(&mut self, py: Python<'_>, config_json: &str) -> PyResult<()> {
+    fn compile(&self, py: Python<'_>, config_json: &str) -> PyResult<()> {
         let c: nn::Compiled = from_json(py, "compile", config_json)?;
-        self.inner.compile(c.optimizer, c.loss, &c.metrics).map_err(|e| to_py_err(py, e))
+        self.write(py)?.compile(c.optimizer, c.loss, &c.metrics).map_err(|e| to_py_err(py, e))
     }
 
     #[getter]
-    fn input_dim(&self) -> usize {
-        self.inner.input_dim()
+    fn input_dim(&self, py: Python<'_>) -> PyResult<usize> {
+        Ok(self.read(py)?.input_dim())
     }
 
     #[getter]
-    fn output_dim(&self) -> usize {
-        self.inner.output_dim()
+    fn output_dim(&self, py: Python<'_>) -> PyResult<usize> {
+        Ok(self.read(py)?.output_dim())
     }
 
     #[getter]
     fn layers_json(&self, py: Python<'_>) -> PyResult<String> {
-        serde_json::to_string(self.inner.layers()).map_err(|e| to_py_err(py, json_err("layers", e)))
+        serde_json::to_string(self.read(py)?.layers()).map_err(|e| to_py_err(py, json_err("layers", e)))
     }
 
     #[getter]
     fn compiled_json(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        self.inner
+        self.read(py)?
             .compiled()
             .map(|c| serde_json::to_string(c).map_err(|e| to_py_err(py, json_err("compile", e))))
             .transpose()
     }
 
-    /// Trains; returns the history as a list of per-epoch dicts.
-    #[pyo3(signature = (x, y, epochs, batch_size, shuffle, seed, validation_split, validation_data=None, callback=None))]
-    #[allow(clippy::too_many_arguments)]
+    /// Trains with the core's `FitConfig` as JSON; returns the history as a list of per-epoch dicts and the epoch
+    /// training stopped after (if a callback stopped it).
+    #[pyo3(signature = (x, y, config_json, validation_data=None, callback=None))]
     fn fit<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         x: PyReadonlyArray2<'py, f32>,
         y: PyReadonlyArray2<'py, f32>,
-        epochs: usize,
-        batch_size: usize,
-        shuffle: bool,
-        seed: u64,
-        validation_split: f64,
+        config_json: &str,
         validation_data: Option<(PyReadonlyArray2<'py, f32>, PyReadonlyArray2<'py, f32>)>,
         callback: Option<Py<PyAny>>,
     ) -> PyResult<(Vec<Bound<'py, PyDict>>, Option<usize>)> {
+        let config: FitConfig = from_json(py, "fit", config_json)?;
         let error = Arc::new(Mutex::new(None));
-        let hook = PyCallback { target: callback, error: Arc::clone(&error) };
+        let needs_weights = match &callback {
+            Some(c) => c.bind(py).getattr("needs_weights").and_then(|v| v.is_truthy()).unwrap_or(true),
+            None => false,
+        };
+        let hook = PyCallback { target: callback, needs_weights, error: Arc::clone(&error) };
         let (xv, yv) = (x.as_array(), y.as_array());
         let validation = validation_data.as_ref().map(|(a, b)| (a.as_array(), b.as_array()));
-        let model = &mut self.inner;
+        let mut model = self.write(py)?;
+        let model = &mut *model;
         let history = detach(py, move || {
-            let options = FitOptions {
-                epochs,
-                batch_size,
-                shuffle,
-                seed,
-                validation_data: validation,
-                validation_split,
-                verbose: false,
-                callbacks: vec![Box::new(hook)],
-            };
+            let mut options = FitOptions::from(config);
+            options.validation_data = validation;
+            options.callbacks.push(Box::new(hook));
             model.fit(xv, yv, options)
         })?;
         if let Some(e) = error.lock().ok().and_then(|mut slot| slot.take()) {
@@ -161,12 +190,14 @@ impl PySequential {
         x: PyReadonlyArray2<'py, f32>,
         y: PyReadonlyArray2<'py, f32>,
     ) -> PyResult<Vec<(String, f64)>> {
-        let (xv, yv, model) = (x.as_array(), y.as_array(), &self.inner);
+        let model = self.read(py)?;
+        let (xv, yv, model) = (x.as_array(), y.as_array(), &*model);
         Ok(detach(py, move || model.evaluate(xv, yv))?.0)
     }
 
     fn predict<'py>(&self, py: Python<'py>, x: PyReadonlyArray2<'py, f32>) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let (xv, model) = (x.as_array(), &self.inner);
+        let model = self.read(py)?;
+        let (xv, model) = (x.as_array(), &*model);
         Ok(detach(py, move || model.predict(xv))?.into_pyarray(py))
     }
 
@@ -175,40 +206,43 @@ impl PySequential {
         py: Python<'py>,
         x: PyReadonlyArray2<'py, f32>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let (xv, model) = (x.as_array(), &self.inner);
+        let model = self.read(py)?;
+        let (xv, model) = (x.as_array(), &*model);
         Ok(detach(py, move || model.predict_proba(xv))?.into_pyarray(py))
     }
 
-    fn summary(&self) -> String {
-        self.inner.summary()
+    fn summary(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(self.read(py)?.summary())
     }
 
-    fn get_weights<'py>(&self, py: Python<'py>) -> Vec<Bound<'py, PyArrayDyn<f32>>> {
-        self.inner.get_weights().into_iter().map(|w| w.into_pyarray(py)).collect()
+    fn get_weights<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyArrayDyn<f32>>>> {
+        Ok(self.read(py)?.get_weights().into_iter().map(|w| w.into_pyarray(py)).collect())
     }
 
-    fn set_weights(&mut self, py: Python<'_>, weights: Vec<PyReadonlyArrayDyn<'_, f32>>) -> PyResult<()> {
+    fn set_weights(&self, py: Python<'_>, weights: Vec<PyReadonlyArrayDyn<'_, f32>>) -> PyResult<()> {
         let owned = weights.iter().map(|w| w.as_array().to_owned()).collect();
-        self.inner.set_weights(owned).map_err(|e| to_py_err(py, e))
+        self.write(py)?.set_weights(owned).map_err(|e| to_py_err(py, e))
     }
 
     fn save(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
-        let model = &self.inner;
+        let model = self.read(py)?;
+        let model = &*model;
         detach(py, move || model.save(&path))
     }
 
     #[staticmethod]
     fn load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
-        Ok(PySequential { inner: detach(py, move || Sequential::load(&path))? })
+        Ok(PySequential::new_from(detach(py, move || Sequential::load(&path))?))
     }
 
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let model = &self.inner;
+        let model = self.read(py)?;
+        let model = &*model;
         crate::to_py_bytes(py, move || model.to_bytes())
     }
 
     #[staticmethod]
     fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
-        Ok(PySequential { inner: Sequential::from_bytes(data).map_err(|e| to_py_err(py, e))? })
+        Ok(PySequential::new_from(Sequential::from_bytes(data).map_err(|e| to_py_err(py, e))?))
     }
 }

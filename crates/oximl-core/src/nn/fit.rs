@@ -3,20 +3,25 @@
 
 use crate::data::Batches;
 use crate::error::{Error, Result};
-use crate::nn::{Accumulator, Param, Sequential};
+use crate::nn::{Accumulator, EarlyStopping, Sequential};
 use ndarray::{ArrayView2, ArrayViewMut2, s};
 use ndarray_rand::rand::rngs::StdRng;
 use ndarray_rand::rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// How to train: Keras' `fit` arguments.
+/// The settings of `fit` that are plain data: what C passes as JSON and Python as keyword arguments, with
+/// Keras' defaults (the one place they are written). Unknown keys are refused.
 ///
 /// ```
-/// let o = oximl_core::nn::FitOptions { epochs: 20, batch_size: 64, ..Default::default() };
-/// assert!(o.shuffle && o.validation_data.is_none());
+/// let c: oximl_core::nn::FitConfig = serde_json::from_str(r#"{"epochs": 20}"#).unwrap();
+/// assert_eq!((c.epochs, c.batch_size, c.shuffle), (20, 32, true));
+/// assert!(serde_json::from_str::<oximl_core::nn::FitConfig>(r#"{"epoch": 20}"#).is_err());
 /// ```
-pub struct FitOptions<'a> {
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FitConfig {
     /// Passes over the training data.
     pub epochs: usize,
     /// Samples per optimizer step (the last batch of an epoch may be smaller).
@@ -25,12 +30,50 @@ pub struct FitOptions<'a> {
     pub shuffle: bool,
     /// Seeds the shuffling and dropout: the same seed (and thread count) gives the same model, bit for bit.
     pub seed: u64,
-    /// Data to evaluate on after each epoch (reported as `val_loss`, `val_<metric>`).
-    pub validation_data: Option<(ArrayView2<'a, f32>, ArrayView2<'a, f32>)>,
-    /// If set (in (0, 1)) and no `validation_data` is given, this fraction of the samples — the last ones,
+    /// If set (in (0, 1)) and no validation data is given, this fraction of the samples — the last ones,
     /// before shuffling, as in Keras — is held out for validation.
     pub validation_split: f64,
     /// Print a progress line per epoch, as Keras' `verbose=1`/`2`.
+    pub verbose: bool,
+    /// Stop when a monitored value stops improving (the core's [`EarlyStopping`]).
+    pub early_stopping: Option<EarlyStopping>,
+}
+
+impl Default for FitConfig {
+    fn default() -> Self {
+        FitConfig {
+            epochs: 1,
+            batch_size: 32,
+            shuffle: true,
+            seed: 0,
+            validation_split: 0.0,
+            verbose: false,
+            early_stopping: None,
+        }
+    }
+}
+
+/// How to train: Keras' `fit` arguments, the [`FitConfig`] plus what cannot be data (validation arrays,
+/// callbacks).
+///
+/// ```
+/// let o = oximl_core::nn::FitOptions { epochs: 20, batch_size: 64, ..Default::default() };
+/// assert!(o.shuffle && o.validation_data.is_none());
+/// ```
+pub struct FitOptions<'a> {
+    /// See [`FitConfig::epochs`].
+    pub epochs: usize,
+    /// See [`FitConfig::batch_size`].
+    pub batch_size: usize,
+    /// See [`FitConfig::shuffle`].
+    pub shuffle: bool,
+    /// See [`FitConfig::seed`].
+    pub seed: u64,
+    /// Data to evaluate on after each epoch (reported as `val_loss`, `val_<metric>`).
+    pub validation_data: Option<(ArrayView2<'a, f32>, ArrayView2<'a, f32>)>,
+    /// See [`FitConfig::validation_split`].
+    pub validation_split: f64,
+    /// See [`FitConfig::verbose`].
     pub verbose: bool,
     /// Called after each batch and epoch; any may stop training.
     pub callbacks: Vec<Box<dyn Callback + 'a>>,
@@ -38,15 +81,32 @@ pub struct FitOptions<'a> {
 
 impl Default for FitOptions<'_> {
     fn default() -> Self {
+        FitConfig::default().into()
+    }
+}
+
+impl<'a> From<FitConfig> for FitOptions<'a> {
+    /// The options of a configuration; its early stopping, if any, becomes the first callback.
+    ///
+    /// ```
+    /// let c: oximl_core::nn::FitConfig =
+    ///     serde_json::from_str(r#"{"early_stopping": {"monitor": "loss", "patience": 2}}"#).unwrap();
+    /// assert_eq!(oximl_core::nn::FitOptions::from(c).callbacks.len(), 1);
+    /// ```
+    fn from(c: FitConfig) -> Self {
+        let callbacks: Vec<Box<dyn Callback + 'a>> = match c.early_stopping {
+            Some(es) => vec![Box::new(es)],
+            None => Vec::new(),
+        };
         FitOptions {
-            epochs: 1,
-            batch_size: 32,
-            shuffle: true,
-            seed: 0,
+            epochs: c.epochs,
+            batch_size: c.batch_size,
+            shuffle: c.shuffle,
+            seed: c.seed,
             validation_data: None,
-            validation_split: 0.0,
-            verbose: false,
-            callbacks: Vec::new(),
+            validation_split: c.validation_split,
+            verbose: c.verbose,
+            callbacks,
         }
     }
 }
@@ -115,107 +175,6 @@ pub trait Callback {
     }
     /// Once, when training ends (normally or stopped), with the model.
     fn on_train_end(&mut self, _model: &mut Sequential) {}
-}
-
-/// Stops once a monitored value has gone `patience` epochs without improving (Keras' rule); optionally
-/// restores the best weights.
-///
-/// ```
-/// let es = oximl_core::nn::EarlyStopping::new("val_loss", 3).restore_best_weights(true);
-/// assert_eq!(es.patience, 3);
-/// ```
-#[derive(Clone, Debug)]
-pub struct EarlyStopping {
-    /// The log name to watch (`val_loss`, `accuracy`, ...).
-    pub monitor: String,
-    /// Epochs without improvement before stopping.
-    pub patience: usize,
-    /// The smallest change that counts as an improvement.
-    pub min_delta: f64,
-    /// Whether larger is better (true for accuracy-like names, false for losses and errors).
-    pub maximize: bool,
-    /// Put back the weights of the best epoch when training ends.
-    pub restore_best: bool,
-    best: Option<f64>,
-    wait: usize,
-    best_weights: Option<Vec<Option<Param>>>,
-    /// The epoch (0-based) at which training was stopped, if it was.
-    pub stopped_epoch: Option<usize>,
-}
-
-impl EarlyStopping {
-    /// Watches `monitor` with the given patience; the direction follows the name, as Keras' `mode="auto"`.
-    ///
-    /// ```
-    /// assert!(oximl_core::nn::EarlyStopping::new("val_accuracy", 2).maximize);
-    /// assert!(!oximl_core::nn::EarlyStopping::new("val_loss", 2).maximize);
-    /// ```
-    pub fn new(monitor: &str, patience: usize) -> EarlyStopping {
-        let maximize = ["accuracy", "precision", "recall", "f1"].iter().any(|m| monitor.contains(m));
-        EarlyStopping {
-            monitor: monitor.to_string(),
-            patience,
-            min_delta: 0.0,
-            maximize,
-            restore_best: false,
-            best: None,
-            wait: 0,
-            best_weights: None,
-            stopped_epoch: None,
-        }
-    }
-
-    /// Whether to restore the best epoch's weights at the end.
-    ///
-    /// ```
-    /// assert!(oximl_core::nn::EarlyStopping::new("loss", 1).restore_best_weights(true).restore_best);
-    /// ```
-    pub fn restore_best_weights(mut self, on: bool) -> EarlyStopping {
-        self.restore_best = on;
-        self
-    }
-
-    /// Sets the minimum improvement.
-    ///
-    /// ```
-    /// assert_eq!(oximl_core::nn::EarlyStopping::new("loss", 1).min_delta(0.01).min_delta, 0.01);
-    /// ```
-    pub fn min_delta(mut self, delta: f64) -> EarlyStopping {
-        self.min_delta = delta.abs();
-        self
-    }
-}
-
-impl Callback for EarlyStopping {
-    fn on_epoch_end(&mut self, epoch: usize, logs: &Logs, model: &Sequential) -> Control {
-        let Some(value) = logs.get(&self.monitor) else { return Control::Continue };
-        let improved = match self.best {
-            None => true,
-            Some(best) if self.maximize => value > best + self.min_delta,
-            Some(best) => value < best - self.min_delta,
-        };
-        if improved {
-            self.best = Some(value);
-            self.wait = 0;
-            if self.restore_best {
-                self.best_weights = Some(model.snapshot());
-            }
-            return Control::Continue;
-        }
-        self.wait += 1;
-        if self.wait >= self.patience {
-            self.stopped_epoch = Some(epoch);
-            Control::Stop
-        } else {
-            Control::Continue
-        }
-    }
-
-    fn on_train_end(&mut self, model: &mut Sequential) {
-        if let Some(best) = self.best_weights.take() {
-            model.restore(best);
-        }
-    }
 }
 
 /// The per-epoch record of a `fit` call.
@@ -318,7 +277,7 @@ pub(crate) fn run(
     }
     // Dropout masks draw from their own stream, so that shuffling or not does not change them.
     let mut rng = StdRng::seed_from_u64(options.seed ^ 0x9e37_79b9_7f4a_7c15);
-    let mut buffers = model.workspace(batch);
+    let mut buffers = model.workspace(batch)?;
     let mut history = History::default();
     let outputs = model.output_dim();
     'epochs: for epoch in 0..options.epochs {
@@ -330,15 +289,23 @@ pub(crate) fn run(
         let mut total = 0.0;
         let mut stop = false;
         let mut b = 0;
+        // Taken once per epoch: what a step that turns the weights non-finite goes back to.
+        let epoch_start = model.training_state();
         while let Some((xb, yb)) = batches.next_batch() {
             let rows = xb.nrows();
-            let loss = model.train_step(&mut buffers, xb, yb, &mut rng, &mut acc).map_err(|e| match e {
-                Error::NonFinite(what) => Error::NonFinite(format!(
-                    "{what} at epoch {} batch {b}; the weights are those of the last finite step",
-                    epoch + 1
-                )),
-                other => other,
-            })?;
+            let loss = match model.train_step(&mut buffers, xb, yb, &mut rng, &mut acc) {
+                Ok(loss) => loss,
+                Err(Error::NonFinite(what)) => {
+                    let left = if !model.weights_finite() {
+                        model.restore_training_state(epoch_start);
+                        "the model keeps the weights it had at the start of this epoch"
+                    } else {
+                        "the model keeps the weights of the last finite step"
+                    };
+                    return Err(Error::NonFinite(format!("{what} at epoch {} batch {b}; {left}", epoch + 1)));
+                }
+                Err(other) => return Err(other),
+            };
             total += loss * rows as f64;
             for cb in options.callbacks.iter_mut() {
                 stop |= cb.on_batch_end(epoch, b, loss) == Control::Stop;

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// As JSON only `units` is required: `{"type": "dense", "units": 64, "activation": {"name": "relu"}}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Dense {
     /// Output width.
     pub units: usize,
@@ -126,7 +127,7 @@ impl Dense {
 /// assert_eq!(layers[1].output_dim(8), 8);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Layer {
     /// A fully connected layer.
     Dense(Dense),

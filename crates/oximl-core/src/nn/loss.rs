@@ -18,13 +18,16 @@ const EPSILON: f32 = 1e-7;
 /// assert_eq!(Loss::from_name("categorical_crossentropy").unwrap(), Loss::CategoricalCrossentropy { from_logits: false });
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "name", rename_all = "snake_case")]
+#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Loss {
     /// Keras' MSE: the mean of (h − y)² over outputs and samples.
+    #[serde(alias = "mse")]
     MeanSquaredError,
     /// The classical `J = 1/(2m) Σᵢ Σₖ (hᵢₖ − yᵢₖ)²` over m samples; its gradient is `(h − y)/m`.
+    #[serde(alias = "half_mse")]
     HalfSquaredError,
     /// The mean of |h − y|.
+    #[serde(alias = "mae")]
     MeanAbsoluteError,
     /// Quadratic within `delta` of the target, linear beyond: `½e²` if |e| ≤ δ, else `δ(|e| − ½δ)`; mean.
     Huber {
@@ -33,12 +36,14 @@ pub enum Loss {
         delta: f32,
     },
     /// `−mean[y·ln p + (1−y)·ln(1−p)]` over outputs and samples; targets in [0, 1].
+    #[serde(alias = "bce")]
     BinaryCrossentropy {
         /// The outputs are logits (a linear last layer) rather than sigmoid probabilities.
         #[serde(default)]
         from_logits: bool,
     },
     /// `−mean over samples of Σₖ yₖ·ln pₖ`; targets one-hot (or probability) rows.
+    #[serde(alias = "cce")]
     CategoricalCrossentropy {
         /// The outputs are logits (a linear last layer) rather than softmax probabilities.
         #[serde(default)]
@@ -57,23 +62,15 @@ fn one() -> f32 {
 }
 
 impl Loss {
-    /// A loss by Keras name (`mse`, `mae`, `huber`, `binary_crossentropy`, `categorical_crossentropy`,
-    /// `sparse_categorical_crossentropy`, and `half_squared_error` for the classical ½-MSE).
+    /// A loss by Keras name (case-insensitive), with its defaults: the names and aliases of the JSON `name` key
+    /// (`mse`, `mae`, `huber`, `binary_crossentropy`/`bce`, `categorical_crossentropy`/`cce`,
+    /// `sparse_categorical_crossentropy`, and `half_squared_error`/`half_mse` for the classical ½-MSE).
     ///
     /// ```
     /// assert!(oximl_core::nn::Loss::from_name("hinge").is_err());
     /// ```
     pub fn from_name(name: &str) -> Result<Loss> {
-        Ok(match name.to_ascii_lowercase().as_str() {
-            "mse" | "mean_squared_error" => Loss::MeanSquaredError,
-            "half_squared_error" | "half_mse" => Loss::HalfSquaredError,
-            "mae" | "mean_absolute_error" => Loss::MeanAbsoluteError,
-            "huber" => Loss::Huber { delta: 1.0 },
-            "binary_crossentropy" | "bce" => Loss::BinaryCrossentropy { from_logits: false },
-            "categorical_crossentropy" | "cce" => Loss::CategoricalCrossentropy { from_logits: false },
-            "sparse_categorical_crossentropy" => Loss::SparseCategoricalCrossentropy { from_logits: false },
-            other => return Err(Error::invalid("loss", format!("unknown loss {other:?}"))),
-        })
+        super::by_name("loss", name)
     }
 
     /// The loss's Keras name.

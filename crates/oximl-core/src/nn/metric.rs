@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A metric reported by `fit` and `evaluate`.
 ///
@@ -17,39 +18,35 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// Mean absolute error.
+    #[serde(alias = "mean_absolute_error")]
     Mae,
     /// Mean squared error.
+    #[serde(alias = "mean_squared_error")]
     Mse,
     /// The fraction of samples whose predicted class is the target class: threshold 0.5 for one output, argmax
     /// otherwise; integer-label targets when the loss is sparse.
+    #[serde(alias = "acc", alias = "binary_accuracy", alias = "categorical_accuracy")]
+    #[serde(alias = "sparse_categorical_accuracy")]
     Accuracy,
     /// Of the samples predicted positive, the fraction that are (binary), or its mean over classes (macro).
     Precision,
     /// Of the positive samples, the fraction predicted so (binary), or its mean over classes (macro).
     Recall,
     /// The harmonic mean of precision and recall (binary), or the mean of per-class F1 (macro).
+    #[serde(alias = "f1_score")]
     F1,
 }
 
 impl Metric {
-    /// A metric by Keras name (`mae`, `mse`, `accuracy`/`acc` and its binary/categorical/sparse variants,
-    /// `precision`, `recall`, `f1_score`/`f1`).
+    /// A metric by Keras name, case-insensitive: the serde names and aliases (`mae`, `mse`, `accuracy`/`acc` and
+    /// its binary/categorical/sparse variants, `precision`, `recall`, `f1_score`/`f1`).
     ///
     /// ```
     /// assert!(oximl_core::nn::Metric::from_name("auc").is_err());
     /// ```
     pub fn from_name(name: &str) -> Result<Metric> {
-        Ok(match name.to_ascii_lowercase().as_str() {
-            "mae" | "mean_absolute_error" => Metric::Mae,
-            "mse" | "mean_squared_error" => Metric::Mse,
-            "accuracy" | "acc" | "binary_accuracy" | "categorical_accuracy" | "sparse_categorical_accuracy" => {
-                Metric::Accuracy
-            }
-            "precision" => Metric::Precision,
-            "recall" => Metric::Recall,
-            "f1" | "f1_score" => Metric::F1,
-            other => return Err(Error::invalid("metrics", format!("unknown metric {other:?}"))),
-        })
+        serde_json::from_value(serde_json::Value::String(name.to_ascii_lowercase()))
+            .map_err(|e| Error::invalid("metrics", format!("unknown metric {name:?}: {e}")))
     }
 
     /// The name under which the metric appears in a `History` (`val_` is prefixed for validation).
@@ -102,8 +99,11 @@ pub struct Accumulator {
     abs_error: f64,
     sq_error: f64,
     elements: u64,
-    /// `confusion[[true, predicted]]`.
-    confusion: Array2<u64>,
+    /// The number of classes (two for one output).
+    classes: usize,
+    /// `confusion[(true, predicted)]`, only the non-zero counts: memory grows with what was seen, not with the
+    /// square of the number of outputs.
+    confusion: BTreeMap<(usize, usize), u64>,
 }
 
 impl Accumulator {
@@ -121,7 +121,8 @@ impl Accumulator {
             abs_error: 0.0,
             sq_error: 0.0,
             elements: 0,
-            confusion: Array2::zeros((classes, classes)),
+            classes,
+            confusion: BTreeMap::new(),
         }
     }
 
@@ -153,13 +154,13 @@ impl Accumulator {
                 format!("predictions {:?}, targets {:?}", pred.dim(), y.dim()),
             ));
         }
-        let classes = self.confusion.nrows();
+        let classes = self.classes;
         for (p, t) in pred.rows().into_iter().zip(y.rows()) {
             let (tc, pc) = (self.class_of_target(t), self.class_of_prediction(p));
             if tc >= classes {
                 return Err(Error::invalid("y", format!("label {} is not a class in 0..{classes}", t[0])));
             }
-            self.confusion[[tc, pc]] += 1;
+            *self.confusion.entry((tc, pc)).or_default() += 1;
             if !self.sparse_targets {
                 for (&a, &b) in p.iter().zip(t) {
                     let e = (a - b) as f64;
@@ -181,7 +182,11 @@ impl Accumulator {
     /// assert_eq!(acc.confusion_matrix(), array![[0, 1], [0, 0]]);
     /// ```
     pub fn confusion_matrix(&self) -> Array2<u64> {
-        self.confusion.clone()
+        let mut m = Array2::zeros((self.classes, self.classes));
+        for (&(t, p), &n) in &self.confusion {
+            m[[t, p]] = n;
+        }
+        m
     }
 
     /// The value of `metric` over everything added so far (NaN for MAE/MSE with sparse targets, 0 when a ratio
@@ -192,26 +197,35 @@ impl Accumulator {
     /// assert_eq!(acc.value(oximl_core::nn::Metric::Recall), 0.0);
     /// ```
     pub fn value(&self, metric: Metric) -> f64 {
-        let c = &self.confusion;
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let (mut true_count, mut predicted_count) = (BTreeMap::<usize, u64>::new(), BTreeMap::<usize, u64>::new());
+        for (&(t, p), &n) in &self.confusion {
+            *true_count.entry(t).or_default() += n;
+            *predicted_count.entry(p).or_default() += n;
+        }
+        let diagonal = |k: usize| self.confusion.get(&(k, k)).copied().unwrap_or(0);
         let per_class = |k: usize| {
-            let tp = c[[k, k]];
-            let precision = ratio(tp, c.column(k).sum());
-            let recall = ratio(tp, c.row(k).sum());
+            let tp = diagonal(k);
+            let precision = ratio(tp, predicted_count.get(&k).copied().unwrap_or(0));
+            let recall = ratio(tp, true_count.get(&k).copied().unwrap_or(0));
             let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
             (precision, recall, f1)
         };
+        // A class never seen (neither true nor predicted) scores 0 in every ratio, as in the dense matrix.
         let pick = |f: fn((f64, f64, f64)) -> f64| {
             if self.outputs == 1 {
                 f(per_class(1))
             } else {
-                (0..c.nrows()).map(|k| f(per_class(k))).sum::<f64>() / c.nrows() as f64
+                let seen: std::collections::BTreeSet<usize> =
+                    true_count.keys().chain(predicted_count.keys()).copied().collect();
+                seen.into_iter().map(|k| f(per_class(k))).sum::<f64>() / self.classes as f64
             }
         };
+        let total: u64 = self.confusion.values().sum();
         match metric {
             Metric::Mae => ratio_f(self.abs_error, self.elements),
             Metric::Mse => ratio_f(self.sq_error, self.elements),
-            Metric::Accuracy => ratio(c.diag().sum(), c.sum()),
+            Metric::Accuracy => ratio(self.confusion.iter().filter(|((t, p), _)| t == p).map(|(_, n)| n).sum(), total),
             Metric::Precision => pick(|t| t.0),
             Metric::Recall => pick(|t| t.1),
             Metric::F1 => pick(|t| t.2),

@@ -13,21 +13,14 @@ use crate::error::{Error, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// What every optimizer has: the learning rate, its schedule and optional global gradient clipping.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Common {
-    /// The base learning rate.
-    pub learning_rate: f32,
-    /// How the rate changes with the step.
-    #[serde(default)]
-    pub schedule: Schedule,
-    /// If set, gradients are scaled so that their global L2 norm is at most this (Keras' `global_clipnorm`).
-    #[serde(default)]
-    pub clipnorm: Option<f32>,
-}
-
-/// Keras' defaults for the fields a JSON configuration may leave out.
+/// Keras' defaults for the fields a configuration leaves out: the one place they are written.
 mod defaults {
+    pub fn sgd_rate() -> f32 {
+        0.01
+    }
+    pub fn rate() -> f32 {
+        1e-3
+    }
     pub fn beta_1() -> f32 {
         0.9
     }
@@ -40,6 +33,8 @@ mod defaults {
     pub fn rho() -> f32 {
         0.9
     }
+    /// Keras' `AdamW` weight decay.
+    pub const ADAMW_WEIGHT_DECAY: f32 = 0.004;
 }
 
 /// An optimizer and its hyper-parameters. As JSON (C and Python configure it so), only `name` and
@@ -55,13 +50,19 @@ mod defaults {
 /// assert_eq!(json, Optimizer::adam(1e-3));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "name", rename_all = "snake_case")]
+#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Optimizer {
     /// `v ← μ·v − lr·g; w ← w + v` (Nesterov: `w ← w + μ·v − lr·g`); decoupled weight decay `w ← w − lr·λ·w`.
     Sgd {
-        /// Rate, schedule, clipping.
-        #[serde(flatten)]
-        common: Common,
+        /// The base learning rate (Keras' default if left out: 0.01 for SGD, 0.001 otherwise).
+        #[serde(default = "defaults::sgd_rate")]
+        learning_rate: f32,
+        /// How the rate changes with the step.
+        #[serde(default)]
+        schedule: Schedule,
+        /// If set, gradients are scaled so that their global L2 norm is at most this (Keras' `global_clipnorm`).
+        #[serde(default, alias = "global_clipnorm")]
+        clipnorm: Option<f32>,
         /// μ in [0, 1).
         #[serde(default)]
         momentum: f32,
@@ -75,9 +76,15 @@ pub enum Optimizer {
     /// Adam (AdamW when `weight_decay > 0`): `m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
     /// w ← w − lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√v + ε)`, with `v ← max(v̂, v)` for AMSGrad.
     Adam {
-        /// Rate, schedule, clipping.
-        #[serde(flatten)]
-        common: Common,
+        /// The base learning rate.
+        #[serde(default = "defaults::rate")]
+        learning_rate: f32,
+        /// How the rate changes with the step.
+        #[serde(default)]
+        schedule: Schedule,
+        /// The global gradient-norm clip.
+        #[serde(default, alias = "global_clipnorm")]
+        clipnorm: Option<f32>,
         /// β₁ in [0, 1).
         #[serde(default = "defaults::beta_1")]
         beta_1: f32,
@@ -97,9 +104,15 @@ pub enum Optimizer {
     /// RMSprop: `s ← ρs + (1−ρ)g²; Δ = lr·g/√(s + ε)`; with momentum `u ← μu + Δ; w ← w − u`, else `w ← w − Δ`.
     #[serde(rename = "rmsprop")]
     RmsProp {
-        /// Rate, schedule, clipping.
-        #[serde(flatten)]
-        common: Common,
+        /// The base learning rate.
+        #[serde(default = "defaults::rate")]
+        learning_rate: f32,
+        /// How the rate changes with the step.
+        #[serde(default)]
+        schedule: Schedule,
+        /// The global gradient-norm clip.
+        #[serde(default, alias = "global_clipnorm")]
+        clipnorm: Option<f32>,
         /// ρ in [0, 1).
         #[serde(default = "defaults::rho")]
         rho: f32,
@@ -119,7 +132,14 @@ impl Optimizer {
     /// assert_eq!(oximl_core::optim::Optimizer::sgd(0.1).learning_rate(), 0.1);
     /// ```
     pub fn sgd(learning_rate: f32) -> Optimizer {
-        Optimizer::Sgd { common: Common::new(learning_rate), momentum: 0.0, nesterov: false, weight_decay: 0.0 }
+        Optimizer::Sgd {
+            learning_rate,
+            schedule: Schedule::Constant,
+            clipnorm: None,
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        }
     }
 
     /// Adam with Keras' defaults (β₁ 0.9, β₂ 0.999, ε 1e-7).
@@ -129,10 +149,12 @@ impl Optimizer {
     /// ```
     pub fn adam(learning_rate: f32) -> Optimizer {
         Optimizer::Adam {
-            common: Common::new(learning_rate),
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-7,
+            learning_rate,
+            schedule: Schedule::Constant,
+            clipnorm: None,
+            beta_1: defaults::beta_1(),
+            beta_2: defaults::beta_2(),
+            epsilon: defaults::epsilon(),
             amsgrad: false,
             weight_decay: 0.0,
         }
@@ -153,40 +175,45 @@ impl Optimizer {
     /// assert!(oximl_core::optim::Optimizer::rmsprop(1e-3).check().is_ok());
     /// ```
     pub fn rmsprop(learning_rate: f32) -> Optimizer {
-        Optimizer::RmsProp { common: Common::new(learning_rate), rho: 0.9, momentum: 0.0, epsilon: 1e-7 }
+        Optimizer::RmsProp {
+            learning_rate,
+            schedule: Schedule::Constant,
+            clipnorm: None,
+            rho: defaults::rho(),
+            momentum: 0.0,
+            epsilon: defaults::epsilon(),
+        }
     }
 
-    /// An optimizer by Keras name with Keras' default rate (`sgd` 0.01, `adam`/`adamw`/`rmsprop` 0.001).
+    /// An optimizer by Keras name (case-insensitive) with Keras' defaults (`sgd` 0.01, `adam`/`rmsprop` 0.001;
+    /// `adamw` is Adam with weight decay 0.004).
     ///
     /// ```
     /// assert!(oximl_core::optim::Optimizer::from_name("nadam").is_err());
     /// ```
     pub fn from_name(name: &str) -> Result<Optimizer> {
         match name.to_ascii_lowercase().as_str() {
-            "sgd" => Ok(Optimizer::sgd(0.01)),
-            "adam" => Ok(Optimizer::adam(1e-3)),
-            "adamw" => Ok(Optimizer::adamw(1e-3, 0.004)),
-            "rmsprop" => Ok(Optimizer::rmsprop(1e-3)),
-            other => Err(Error::invalid(
-                "optimizer",
-                format!("unknown optimizer {other:?}; expected sgd, adam, adamw or rmsprop"),
-            )),
+            "adamw" => {
+                Ok(crate::nn::by_name::<Optimizer>("optimizer", "adam")?.weight_decay(defaults::ADAMW_WEIGHT_DECAY))
+            }
+            _ => crate::nn::by_name("optimizer", name),
         }
     }
 
-    fn common(&self) -> &Common {
-        match self {
-            Optimizer::Sgd { common, .. } | Optimizer::Adam { common, .. } | Optimizer::RmsProp { common, .. } => {
-                common
-            }
+    /// The rate, schedule and clipping every optimizer has.
+    fn common(&self) -> (f32, Schedule, Option<f32>) {
+        match *self {
+            Optimizer::Sgd { learning_rate, schedule, clipnorm, .. }
+            | Optimizer::Adam { learning_rate, schedule, clipnorm, .. }
+            | Optimizer::RmsProp { learning_rate, schedule, clipnorm, .. } => (learning_rate, schedule, clipnorm),
         }
     }
 
-    fn common_mut(&mut self) -> &mut Common {
+    fn common_mut(&mut self) -> (&mut Schedule, &mut Option<f32>) {
         match self {
-            Optimizer::Sgd { common, .. } | Optimizer::Adam { common, .. } | Optimizer::RmsProp { common, .. } => {
-                common
-            }
+            Optimizer::Sgd { schedule, clipnorm, .. }
+            | Optimizer::Adam { schedule, clipnorm, .. }
+            | Optimizer::RmsProp { schedule, clipnorm, .. } => (schedule, clipnorm),
         }
     }
 
@@ -196,7 +223,7 @@ impl Optimizer {
     /// assert_eq!(oximl_core::optim::Optimizer::adam(0.5).learning_rate(), 0.5);
     /// ```
     pub fn learning_rate(&self) -> f32 {
-        self.common().learning_rate
+        self.common().0
     }
 
     /// Sets the learning-rate schedule.
@@ -207,7 +234,7 @@ impl Optimizer {
     /// assert!(o.check().is_ok());
     /// ```
     pub fn schedule(mut self, schedule: Schedule) -> Optimizer {
-        self.common_mut().schedule = schedule;
+        *self.common_mut().0 = schedule;
         self
     }
 
@@ -217,7 +244,7 @@ impl Optimizer {
     /// assert!(oximl_core::optim::Optimizer::sgd(0.1).clipnorm(0.0).check().is_err());
     /// ```
     pub fn clipnorm(mut self, max_norm: f32) -> Optimizer {
-        self.common_mut().clipnorm = Some(max_norm);
+        *self.common_mut().1 = Some(max_norm);
         self
     }
 
@@ -277,10 +304,10 @@ impl Optimizer {
     /// assert!(oximl_core::optim::Optimizer::adam(f32::NAN).check().is_err());
     /// ```
     pub fn check(&self) -> Result<()> {
-        let c = self.common();
-        positive("learning_rate", c.learning_rate)?;
-        c.schedule.check()?;
-        if let Some(n) = c.clipnorm {
+        let (learning_rate, schedule, clipnorm) = self.common();
+        positive("learning_rate", learning_rate)?;
+        schedule.check()?;
+        if let Some(n) = clipnorm {
             positive("clipnorm", n)?;
         }
         match *self {
@@ -304,11 +331,11 @@ impl Optimizer {
 
     /// The global clipping norm, if any.
     pub(crate) fn max_norm(&self) -> Option<f32> {
-        self.common().clipnorm
+        self.common().2
     }
 
     /// How many state vectors the optimizer keeps per parameter tensor.
-    fn slots(&self) -> usize {
+    pub(crate) fn slots(&self) -> usize {
         match *self {
             Optimizer::Sgd { momentum, .. } => usize::from(momentum > 0.0),
             Optimizer::Adam { amsgrad, .. } => 2 + usize::from(amsgrad),
@@ -320,7 +347,8 @@ impl Optimizer {
     /// on the library's pool when the tensor is long, each chunk's loop vectorized for the CPU.
     pub(crate) fn update(&self, state: &mut OptimizerState, index: usize, w: &mut [f32], g: &[f32]) {
         let t = state.step;
-        let lr = self.common().schedule.rate(self.learning_rate(), t);
+        let (learning_rate, schedule, _) = self.common();
+        let lr = schedule.rate(learning_rate, t);
         let slots = state.slots_for(index, self.slots(), w.len());
         let run = |(w, g, mut slots): Chunk<'_>| {
             oximl_kernel::vectorized(
@@ -402,12 +430,6 @@ impl Optimizer {
                 _ => {}
             },
         }
-    }
-}
-
-impl Common {
-    fn new(learning_rate: f32) -> Common {
-        Common { learning_rate, schedule: Schedule::Constant, clipnorm: None }
     }
 }
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(g, [0.25 + 1.0, -0.25 - 2.0]);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Regularizer {
     /// The L1 factor.
     pub l1: f32,

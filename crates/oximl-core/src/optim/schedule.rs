@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(s.rate(0.1, 10), 0.05);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "name", rename_all = "snake_case")]
+#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Schedule {
     /// `lr`.
     #[default]
