@@ -12,7 +12,6 @@ pub struct oximl_cancel {
 }
 
 /// The token a long operation polls: the caller's, or one never cancelled when `cancel` is NULL.
-#[expect(dead_code, reason = "the cancellable recommender and embedding functions adopt it; remove this then")]
 pub(crate) fn token(cancel: *const oximl_cancel) -> Result<Cancel> {
     match cancel.is_null() {
         true => Ok(Cancel::new()),

@@ -38,7 +38,6 @@ pub(crate) fn detach<T: Send>(py: Python<'_>, f: impl FnOnce() -> oximl_core::Re
 /// Runs a cancellable core operation with the GIL released on a helper thread, while this (the calling) thread
 /// checks for Ctrl-C every 50 ms: a signal cancels the token, the operation stops at its next poll, and the signal's
 /// exception (`KeyboardInterrupt`) is raised instead of the core's `Cancelled` error.
-#[expect(dead_code, reason = "the recommender and embedding wrappers adopt it in their branches; remove this then")]
 pub(crate) fn detach_cancellable<T: Send>(
     py: Python<'_>,
     f: impl FnOnce(&Cancel) -> oximl_core::Result<T> + Send,
