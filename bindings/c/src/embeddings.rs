@@ -8,7 +8,9 @@ use super::convert::{CIds, Ranked, boxed, config, release, strings, values};
 use super::convert::{handle, out_slot, output, text};
 use super::{guard, oximl_status};
 use ndarray::ArrayView1;
-use oximl_core::embed::{EmbedOptions, Embedder, KeyedVectors, LoadOptions, Probabilities, Query, VectorFormat, WordWeights};
+use oximl_core::embed::{
+    EmbedOptions, Embedder, KeyedVectors, LoadOptions, Probabilities, Query, VectorFormat, WordWeights,
+};
 use oximl_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::ffi::c_char;
