@@ -154,7 +154,7 @@ class KeyedVectors:
             return []
         if isinstance(x, str) or (isinstance(x, np.ndarray) and x.ndim == 1):
             x = [x]
-        terms = []
+        terms: list[Any] = []
         for t in x:
             if isinstance(t, str):
                 if t not in self:

@@ -255,3 +255,38 @@ def test_analogies_are_computed_by_the_core(w2v_file, table):
         kv.most_similar(positive=["cat", np.ones(3)])
     with pytest.raises(oximl.InvalidArgumentError):
         kv.most_similar(positive=["cat"], negative=["cat"])  # zero: no direction
+
+
+CTRL_C_CHILD = """
+import json, os, signal, threading, time
+import numpy as np
+from oximl.embeddings import KeyedVectors
+
+rng = np.random.default_rng(0)
+kv = KeyedVectors([f"w{i}" for i in range(500)], rng.normal(size=(500, 2048)).astype(np.float32))
+texts = [" ".join(f"w{(i * 7 + j) % 500}" for j in range(1000)) for i in range(10_000)]
+start = time.perf_counter()
+kv.embed(texts[:1000])
+tenth = time.perf_counter() - start
+threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+start = time.perf_counter()
+try:
+    kv.embed(texts)
+    print(json.dumps({"interrupted": False}))
+except KeyboardInterrupt:
+    print(json.dumps({"interrupted": True, "seconds": time.perf_counter() - start, "full": 10 * tenth,
+                      "usable": kv.sentence_vector("w1 w2") is not None}))
+"""
+
+
+def test_ctrl_c_stops_batch_embedding():
+    # Issue 15: embed runs on a helper thread polling a cancellation token; SIGINT raises KeyboardInterrupt.
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", CTRL_C_CHILD], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["interrupted"], "embed ran to its end despite SIGINT"
+    assert result["seconds"] < max(0.3 + 0.5 * (result["full"] - 0.3), 0.6) and result["usable"], result
