@@ -63,6 +63,13 @@ static int recommender_errors(void) {
   EXPECT(oximl_recommender_fit(ratings, "{\"algorithm\": \"funk_svd\", \"factors\": 0}", &model), OXIML_STATUS_INVALID_ARGUMENT);
   if (oximl_recommender_fit(ratings, "{\"algorithm\": \"als\", \"factors\": 2}", &model) != OXIML_STATUS_OK) return 1;
 
+  /* A handle of another type (a C cast gone wrong) is refused by its type tag, naming the type expected, and a
+   * free through the wrong function leaves it alone. */
+  EXPECT(oximl_sequential_output_dim((const oximl_sequential *)model, &n), OXIML_STATUS_INVALID_ARGUMENT);
+  if (!strstr(oximl_last_error(), "oximl_sequential")) { fprintf(stderr, "wrong handle: \"%s\"\n", oximl_last_error()); failures++; }
+  EXPECT(oximl_ratings_get_info((const oximl_ratings *)model, &info), OXIML_STATUS_INVALID_ARGUMENT);
+  oximl_sequential_free((oximl_sequential *)model);
+
   EXPECT(oximl_recommender_predict(NULL, "a", "x", &f), OXIML_STATUS_INVALID_ARGUMENT);
   EXPECT(oximl_recommender_predict(model, "a", NULL, &f), OXIML_STATUS_INVALID_ARGUMENT);
   EXPECT(oximl_recommender_predict(model, "a", "x", NULL), OXIML_STATUS_INVALID_ARGUMENT);
@@ -200,6 +207,10 @@ int main(void) {
   x[1] = 0.0f;
   EXPECT(oximl_sequential_predict(m, x, 2, 4, out, 3), OXIML_STATUS_INVALID_ARGUMENT); /* buffer too small */
   EXPECT(oximl_sequential_predict(m, x, 2, 4, NULL, 4), OXIML_STATUS_INVALID_ARGUMENT);
+  /* Sizes no buffer can have (here a capacity passed as "unlimited") and misaligned arrays are refused, not read. */
+  EXPECT(oximl_sequential_predict(m, x, SIZE_MAX / 8, 4, out, SIZE_MAX), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_sequential_predict(m, (const float *)(const void *)((const char *)x + 1), 1, 4, out, 4), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_sequential_output_dim(m, (size_t *)(void *)((char *)values + 1)), OXIML_STATUS_INVALID_ARGUMENT);
   EXPECT(oximl_sequential_evaluate(m, x, 2, 4, x, 2, values, 1, &n), OXIML_STATUS_INVALID_ARGUMENT);
   if (n != 2) { fprintf(stderr, "evaluate should report the 2 values it needs, said %zu\n", n); failures++; }
 

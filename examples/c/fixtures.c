@@ -1,6 +1,6 @@
 /* The cross-language fixtures from C: the model files saved by Rust and by Python in
- * crates/oximl-core/tests/fixtures predict, through liboximl, the outputs recorded when they were saved — the same
- * files and expectations that crates/oximl-core/tests/fixtures.rs and python/tests/test_fixtures.py check.
+ * tests/fixtures predict, through liboximl, the outputs recorded when they were saved — the same
+ * files and expectations that tests/fixtures.rs and python/tests/test_fixtures.py check.
  * Run from the repository root (`make -C examples/c run` does). */
 #include "check.h"
 
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DIR "crates/oximl-core/tests/fixtures/"
+#define DIR "tests/fixtures/"
 #define MAX_VALUES 4096
 #define TOLERANCE 1e-6f
 

@@ -102,7 +102,7 @@ class _Transformer:
 
     def __getstate__(self) -> Dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if k != "_core"}
-        state["_core"] = self._core.to_json() if hasattr(self._core, "to_json") else None
+        state["_core"] = self._core.to_bytes() if hasattr(self._core, "to_bytes") else None
         return state
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
@@ -110,8 +110,8 @@ class _Transformer:
         self.__dict__.update(state)
         self.__init__(**self.get_params())  # type: ignore[misc]
         self.__dict__.update(state)
-        if core is not None:
-            self._core = type(self._core).from_json(core)
+        if core is not None:  # bytes; older versions pickled JSON text, which from_bytes also reads
+            self._core = type(self._core).from_bytes(core.encode() if isinstance(core, str) else core)
 
 
 class _FittedScaler(_Transformer):
@@ -139,12 +139,12 @@ class _FittedScaler(_Transformer):
         return self._like(X, self._fitted().inverse_transform(_matrix(X, "X")))
 
     def save(self, path: _PathLike) -> None:
-        """Writes the scaler as the core's JSON file (readable by Rust's ``load``)."""
+        """Writes the scaler as an oximl file, atomically (readable by Rust's ``load``)."""
         self._core.save(os.fspath(path))
 
     @classmethod
     def load(cls: "type[_Scaler]", path: _PathLike) -> _Scaler:
-        """Reads a scaler saved by ``save`` (from Python or Rust)."""
+        """Reads a scaler saved by ``save`` (from Python or Rust; also the JSON files of older versions)."""
         core = cls._CORE.load(os.fspath(path))
         scaler = cls(**cls._params_of(core))  # type: ignore[attr-defined]
         scaler._core = core
@@ -289,25 +289,15 @@ def _test_count(n: int, test_size: Optional[float], train_size: Optional[float])
     return n_test
 
 
-def _fraction_for(n_test: int, n: int) -> float:
-    """The fraction `f` whose ``ceil(f * n)`` is `n_test` (the core's rounding)."""
-    f = n_test / n
-    while math.ceil(f * n) > n_test:
-        f = math.nextafter(f, 0.0)
-    return f
-
-
-def _group_ids(stratify: Any, n: int) -> npt.NDArray[np.uintp]:
-    """One id per row, numbered in order of first appearance (as the Rust ``train_test_split`` does)."""
+def _label_codes(stratify: Any, n: int) -> npt.NDArray[np.uintp]:
+    """One integer code per row, equal labels (values or rows) equal codes; the core numbers the groups."""
     labels = stratify.to_numpy() if _is_pandas(stratify) else np.asarray(stratify)
     if labels.ndim == 0 or labels.shape[0] != n:
         raise ShapeError(f"shape mismatch: expected stratify with {n} rows, got shape {labels.shape}")
     if labels.dtype.kind in "fc" and not np.isfinite(labels).all():
         raise ValueError("cannot stratify on NaN or infinite labels")
-    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True, axis=0 if labels.ndim > 1 else None)
-    rank = np.empty(len(first), dtype=np.uintp)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(first), dtype=np.uintp)
-    return np.ascontiguousarray(rank[np.asarray(inverse).ravel()])
+    _, codes = np.unique(labels, return_inverse=True, axis=0 if labels.ndim > 1 else None)
+    return np.ascontiguousarray(np.asarray(codes).ravel(), dtype=np.uintp)
 
 
 def train_test_split(
@@ -346,9 +336,8 @@ def train_test_split(
             seed = int(random_state)
         else:
             raise ValueError(f"random_state must be None or an int >= 0, got {random_state!r}")
-        strata = None if stratify is None else _group_ids(stratify, n)
-        fraction = float(test_size) if isinstance(test_size, float) else _fraction_for(n_test, n)
-        train, test = _oximl.split_indices(n, fraction, seed, strata)
+        strata = None if stratify is None else _label_codes(stratify, n)
+        train, test = _oximl.split_indices(n, n_test, seed, strata)
     out: List[Any] = []
     for a in arrays:
         out += [_take(a, train), _take(a, test)]

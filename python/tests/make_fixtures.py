@@ -1,4 +1,4 @@
-"""Writes the Python side of the cross-language fixtures (see crates/oximl-core/tests/fixtures.rs):
+"""Writes the Python side of the cross-language fixtures (see tests/fixtures.rs):
 a small iris classifier trained and saved by Python, its input and its predictions, and a StandardScaler
 fitted on iris with that input scaled.
 
@@ -14,7 +14,7 @@ from oximl.layers import Dense
 from oximl.models import Sequential
 from oximl.preprocessing import StandardScaler
 
-FIXTURES = Path(__file__).resolve().parents[2] / "crates" / "oximl-core" / "tests" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 
 
 def main() -> None:

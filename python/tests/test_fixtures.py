@@ -1,4 +1,4 @@
-"""The cross-language fixtures of crates/oximl-core/tests/fixtures (checked from Rust by tests/fixtures.rs):
+"""The cross-language fixtures of tests/fixtures (checked from Rust by tests/fixtures.rs):
 models saved by Rust and by Python predict their recorded outputs here as there, and the seeded split is the same.
 """
 
@@ -13,7 +13,7 @@ from oximl.layers import Dense
 from oximl.models import Sequential, load_model
 from oximl.preprocessing import StandardScaler, train_test_split
 
-FIXTURES = Path(__file__).resolve().parents[2] / "crates" / "oximl-core" / "tests" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 
 
 def matrix(name):

@@ -5,6 +5,7 @@ the same float32-rounded data: statistics to 1e-12 relative, transformed values 
 1e-6 relative (plus 1e-6 absolute near zero).
 """
 
+import json
 import pickle
 
 import numpy as np
@@ -86,13 +87,34 @@ def test_scalers_save_load_and_pickle(tmp_path):
     assert norm.norm == "max" and norm.n_features_in_ == 4
     # A file of the other kind, or not a scaler at all, is a FormatError (an OSError).
     StandardScaler().fit(x).save(tmp_path / "standard.json")
-    with pytest.raises(oximl.FormatError, match="StandardScaler"):
+    with pytest.raises(oximl.FormatError, match="standard_scaler"):
         MinMaxScaler.load(tmp_path / "standard.json")
     (tmp_path / "junk.json").write_text("{not json")
     with pytest.raises(OSError):
         StandardScaler.load(tmp_path / "junk.json")
     with pytest.raises(oximl.OximlIOError):
         StandardScaler.load(tmp_path / "missing.json")
+
+
+def test_scalers_save_atomically_and_unpickle_the_former_json_state(tmp_path):
+    x = data()[1]
+    scaler = StandardScaler().fit(x)
+    path = tmp_path / "scaler.oximl"
+    path.write_bytes(b"old")
+    inode = path.stat().st_ino
+    scaler.save(path)  # a new file renamed over the old one, never rewritten in place
+    assert path.stat().st_ino != inode and [p.name for p in tmp_path.iterdir()] == ["scaler.oximl"]
+    assert path.read_bytes()[8:9] == b"{"  # the oximl (safetensors) file format
+    # Pickles of older versions hold the scaler's former JSON text.
+    legacy = {"format": "oximl-scaler", "kind": "StandardScaler", "version": 1, "scaler": {
+        "with_mean": True, "with_std": True, "state": {
+            "mean": scaler.mean_.tolist(), "var": scaler.var_.tolist(), "scale": scaler.scale_.tolist(),
+            "n_samples_seen": int(scaler.n_samples_seen_)}}}
+    state = scaler.__getstate__()
+    state["_core"] = json.dumps(legacy)
+    old = StandardScaler.__new__(StandardScaler)
+    old.__setstate__(state)
+    assert np.array_equal(old.transform(x), scaler.transform(x))
 
 
 def test_scalers_follow_the_scikit_learn_protocol():
@@ -177,6 +199,13 @@ def test_split_is_seeded_stratified_and_keeps_each_kind():
     assert np.bincount(y_test).tolist() == [10, 10, 10]  # stratified: each class keeps its share
     assert np.array_equal(train_test_split(np.arange(150), test_size=0.2, random_state=3, stratify=y)[1], a_test)
     assert not np.array_equal(train_test_split(np.arange(150), test_size=0.2, random_state=4, stratify=y)[1], a_test)
+    # The core numbers the classes (by first appearance): the labels' own order does not matter.
+    names = np.array(["setosa", "versicolor", "virginica"])
+    for labels in (names[y], names[::-1][y], 2 - y):
+        assert np.array_equal(train_test_split(np.arange(150), test_size=0.2, random_state=3, stratify=labels)[1],
+                              a_test)
+    # A count gives the same rows as the fraction it stands for.
+    assert np.array_equal(train_test_split(np.arange(150), test_size=30, random_state=3, stratify=y)[1], a_test)
     # Stratifying on one-hot rows is stratifying on the classes.
     one_hot = np.eye(3)[y]
     assert np.array_equal(train_test_split(np.arange(150), test_size=0.2, random_state=3, stratify=one_hot)[1], a_test)

@@ -1,25 +1,19 @@
 //! What the C ABI costs: `Sequential::predict` in Rust against `oximl_sequential_predict` on the same model
 //! (loaded from the file the Rust model saved), batches of 1 and 1,024 rows, on one thread.
-//! `cargo bench -p oximl-ffi --bench abi`. The C entry point is called through a function pointer hidden from
+//! `cargo bench -p oximl-capi --bench abi`. The C entry point is called through a function pointer hidden from
 //! the optimizer, as a C program calls into `liboximl.so`. Before criterion's own runs, each case prints the
 //! C/Rust ratio measured in interleaved blocks, which stays meaningful on a machine shared with other work.
 
-// The C API's own source, compiled into this benchmark: a bench cannot link the crate's cdylib or staticlib, and
-// an `rlib` of this crate would collide with the `oximl` facade's file name.
-#[path = "../src/lib.rs"]
-#[allow(dead_code, unused_imports)]
-mod ffi;
-
 use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::{Array2, s};
+use oximl_capi::{
+    oximl_sequential, oximl_sequential_free, oximl_sequential_load, oximl_sequential_predict, oximl_status,
+};
 use oximl_core::Persist;
 use oximl_core::kernel::Activation;
 use oximl_core::nn::{Dense, Sequential};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-
-// Also lets `crate::guard` and friends in the included source resolve as they do in the library.
-use ffi::*;
 
 type Predict = extern "C" fn(*const oximl_sequential, *const f32, usize, usize, *mut f32, usize) -> oximl_status;
 

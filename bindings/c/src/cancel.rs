@@ -1,7 +1,7 @@
 //! `oximl_cancel`: a token that stops a long operation (training, loading, batch embedding) from another thread.
 
-use super::convert::{boxed, handle, out_slot, release};
-use super::{guard, oximl_status};
+use crate::convert::{boxed, handle, out_slot, release};
+use crate::{guard, oximl_status};
 use oximl_core::{Cancel, Result};
 
 /// A cancellation token. Pass it to a long operation; `oximl_cancel_cancel` from any thread makes that operation
@@ -9,6 +9,9 @@ use oximl_core::{Cancel, Result};
 /// thread-safe except `oximl_cancel_free`.
 pub struct oximl_cancel {
     token: Cancel,
+}
+impl crate::convert::Handle for oximl_cancel {
+    const NAME: &str = "oximl_cancel";
 }
 
 /// The token a long operation polls: the caller's, or one never cancelled when `cancel` is NULL.

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::ffi::{CStr, CString, c_char};
 use std::mem::MaybeUninit;
-use std::panic::AssertUnwindSafe;
 
 pub(crate) fn text<'a>(name: &str, s: *const c_char) -> Result<&'a str> {
     if s.is_null() {
@@ -22,13 +21,26 @@ pub(crate) fn json<T: for<'de> Deserialize<'de>>(name: &str, s: *const c_char) -
     serde_json::from_str(text(name, s)?).map_err(|e| Error::invalid(name, format!("invalid JSON: {e}")))
 }
 
+/// Checks that `len` values of `T` at the non-NULL `p` can be a Rust slice at all: aligned for `T` and at most
+/// `isize::MAX` bytes (what any allocation can hold). Anything else would be undefined behaviour to read.
+fn sliceable<T>(name: &str, p: *const T, len: usize) -> Result<()> {
+    if !p.is_aligned() {
+        return Err(Error::invalid(name, format!("the pointer is not aligned to {} bytes", align_of::<T>())));
+    }
+    if len > isize::MAX as usize / size_of::<T>().max(1) {
+        return Err(Error::invalid(name, format!("{len} values are more than any buffer can hold")));
+    }
+    Ok(())
+}
+
 /// A row-major `rows × cols` matrix over caller memory.
 pub(crate) fn matrix<'a>(name: &str, data: *const f32, rows: usize, cols: usize) -> Result<ArrayView2<'a, f32>> {
     let len = rows.checked_mul(cols).ok_or_else(|| Error::invalid(name, "rows × cols overflows"))?;
     if data.is_null() {
         return Err(Error::invalid(name, "NULL array"));
     }
-    // SAFETY: the caller guarantees `rows * cols` readable floats at `data` for the duration of the call.
+    sliceable(name, data, len)?;
+    // SAFETY: checked by `sliceable`; the caller guarantees `rows * cols` readable floats at `data` for the duration of the call.
     let slice = unsafe { std::slice::from_raw_parts(data, len) };
     ArrayView2::from_shape((rows, cols), slice).map_err(|e| Error::invalid(name, e.to_string()))
 }
@@ -48,23 +60,64 @@ pub(crate) fn output<'a>(
     if capacity < len {
         return Err(Error::invalid(name, format!("the buffer holds {capacity} floats, {len} are needed")));
     }
-    // SAFETY: the caller guarantees `capacity` writable floats at `out`, not aliased during the call.
+    sliceable(name, out, len)?;
+    // SAFETY: checked by `sliceable`; the caller guarantees `capacity` writable floats at `out`, not aliased during the call.
     let slice = unsafe { std::slice::from_raw_parts_mut(out, len) };
     ArrayViewMut2::from_shape((rows, cols), slice).map_err(|e| Error::invalid(name, e.to_string()))
 }
 
-pub(crate) fn handle<'a, T>(name: &str, p: *const T) -> Result<&'a T> {
-    // SAFETY: a non-NULL handle was created by this library and not freed (the caller's contract).
-    unsafe { p.as_ref() }.ok_or_else(|| Error::invalid(name, "NULL handle"))
+/// An opaque handle type of the C API. [`boxed`] hands it to C behind a tag (a number derived from `NAME`) that
+/// [`handle`], [`handle_mut`] and [`release`] check first, so that a handle of another type passed by mistake (or,
+/// most likely, a freed one) is refused with an error instead of being read as this type.
+pub(crate) trait Handle {
+    /// The C type name, for error messages.
+    const NAME: &'static str;
+    /// FNV-1a of [`Handle::NAME`]: distinct per type and never 0, the tag a released handle gets.
+    const TAG: u64 = {
+        let (name, mut hash, mut i) = (Self::NAME.as_bytes(), 0xcbf2_9ce4_8422_2325u64, 0);
+        while i < name.len() {
+            hash = (hash ^ name[i] as u64).wrapping_mul(0x0100_0000_01b3);
+            i += 1;
+        }
+        hash
+    };
 }
 
-pub(crate) fn handle_mut<'a, T>(name: &str, p: *mut T) -> Result<&'a mut T> {
+/// What a handle pointer points to: the tag first (at offset 0 whatever `T` is), then the value.
+#[repr(C)]
+struct Tagged<T> {
+    tag: u64,
+    value: T,
+}
+
+/// The tagged box behind a non-NULL handle pointer of type `T`, refused when the tag is not `T`'s.
+fn tagged<T: Handle>(name: &str, p: *const T) -> Result<*mut Tagged<T>> {
+    if p.is_null() {
+        return Err(Error::invalid(name, "NULL handle"));
+    }
+    // SAFETY: by the caller's contract `p` came from `boxed` (of some handle type): every such allocation starts
+    // with an aligned u64 tag, read here before anything is assumed about the rest.
+    match unsafe { p.cast::<u64>().read() } == T::TAG {
+        true => Ok(p.cast::<Tagged<T>>().cast_mut()),
+        false => {
+            Err(Error::invalid(name, format!("not an {} handle (another type of handle, or a freed one)", T::NAME)))
+        }
+    }
+}
+
+pub(crate) fn handle<'a, T: Handle>(name: &str, p: *const T) -> Result<&'a T> {
+    // SAFETY: a live `Tagged<T>` (checked tag) that, by the caller's contract, outlives the call.
+    Ok(unsafe { &(*tagged(name, p)?).value })
+}
+
+pub(crate) fn handle_mut<'a, T: Handle>(name: &str, p: *mut T) -> Result<&'a mut T> {
     // SAFETY: as `handle`, with exclusive access.
-    unsafe { p.as_mut() }.ok_or_else(|| Error::invalid(name, "NULL handle"))
+    Ok(unsafe { &mut (*tagged(name, p)?).value })
 }
 
 /// The caller's output slot, checked before anything is computed for it (so that nothing leaks).
 pub(crate) fn out_slot<'a, T>(name: &str, out: *mut T) -> Result<&'a mut std::mem::MaybeUninit<T>> {
+    sliceable(name, out, 1)?;
     // SAFETY: non-NULL and, by the caller's contract, writable; it may be uninitialized.
     unsafe { out.cast::<std::mem::MaybeUninit<T>>().as_mut() }
         .ok_or_else(|| Error::invalid(name, "NULL output pointer"))
@@ -126,16 +179,21 @@ fn unknown_key(patch: &Value, known: &Value) -> Option<String> {
     })
 }
 
-/// Hands a new handle to C.
-pub(crate) fn boxed<T>(value: T, out: &mut MaybeUninit<*mut T>) {
-    out.write(Box::into_raw(Box::new(value)));
+/// Hands a new handle to C, tagged with its type.
+pub(crate) fn boxed<T: Handle>(value: T, out: &mut MaybeUninit<*mut T>) {
+    out.write(Box::into_raw(Box::new(Tagged { tag: T::TAG, value })).cast());
 }
 
-/// Releases a handle given by [`boxed`]; NULL is a no-op.
-pub(crate) fn release<T>(p: *mut T) {
-    if !p.is_null() {
-        // SAFETY: created by `Box::into_raw` in this library and, by contract, freed once.
-        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(p) })));
+/// Releases a handle given by [`boxed`]; NULL is a no-op, and so is a pointer without `T`'s tag (a handle of
+/// another type, or one already freed), which is left alone rather than freed as a `T`. The tag is zeroed first.
+pub(crate) fn release<T: Handle>(p: *mut T) {
+    if let Ok(tagged) = tagged("handle", p) {
+        // SAFETY: created by `Box::into_raw` in `boxed` (checked tag) and, by contract, freed once.
+        let mut tagged = unsafe { Box::from_raw(tagged) };
+        // Volatile: a store to memory about to be freed could otherwise be dropped as dead.
+        // SAFETY: a valid, exclusively owned u64.
+        unsafe { std::ptr::write_volatile(&mut tagged.tag, 0) };
+        let _ = crate::catch(move || drop(tagged));
     }
 }
 
@@ -147,7 +205,8 @@ pub(crate) fn strings<'a>(name: &str, array: *const *const c_char, n: usize) -> 
     if array.is_null() {
         return Err(Error::invalid(name, "NULL array"));
     }
-    // SAFETY: the caller guarantees `n` readable pointers at `array` for the duration of the call.
+    sliceable(name, array, n)?;
+    // SAFETY: checked by `sliceable`; the caller guarantees `n` readable pointers at `array` for the duration of the call.
     let ptrs = unsafe { std::slice::from_raw_parts(array, n) };
     ptrs.iter().enumerate().map(|(i, &p)| text(&format!("{name}[{i}]"), p)).collect()
 }
@@ -160,7 +219,8 @@ pub(crate) fn values<'a, T>(name: &str, array: *const T, n: usize) -> Result<&'a
     if array.is_null() {
         return Err(Error::invalid(name, "NULL array"));
     }
-    // SAFETY: the caller guarantees `n` readable values at `array` for the duration of the call.
+    sliceable(name, array, n)?;
+    // SAFETY: checked by `sliceable`; the caller guarantees `n` readable values at `array` for the duration of the call.
     Ok(unsafe { std::slice::from_raw_parts(array, n) })
 }
 
@@ -211,7 +271,9 @@ impl<'a> Ranked<'a> {
                 format!("{what}: the buffers hold {capacity} entries, {needed} are needed"),
             ));
         }
-        // SAFETY: non-NULL, and by the caller's contract `capacity >= needed` writable entries each, not aliased.
+        sliceable("ids", ids, needed)?;
+        sliceable("scores", scores, needed)?;
+        // SAFETY: non-NULL, aligned, and by the caller's contract `capacity >= needed` writable entries each, not aliased.
         let (ids, scores) =
             unsafe { (std::slice::from_raw_parts_mut(ids, needed), std::slice::from_raw_parts_mut(scores, needed)) };
         Ok(Ranked { ids, scores, written })
@@ -233,6 +295,22 @@ impl<'a> Ranked<'a> {
 mod tests {
     use super::*;
     use oximl_core::mf::RatingsOptions;
+
+    #[test]
+    fn impossible_sizes_and_misaligned_pointers_are_refused_before_any_slice_is_made() {
+        let mut buf = [0f32; 4];
+        let huge = isize::MAX as usize / 4 + 1; // one float more than any buffer can hold
+        let e = matrix("x", buf.as_ptr(), huge, 1).unwrap_err();
+        assert!(e.to_string().contains("more than any buffer can hold"), "{e}");
+        assert!(output("out", buf.as_mut_ptr(), usize::MAX, huge, 1).is_err());
+        assert!(values("v", buf.as_ptr(), huge).is_err());
+        assert!(strings("s", [c"a".as_ptr()].as_ptr(), usize::MAX / 8 + 1).is_err());
+        let odd = buf.as_ptr().cast::<u8>().wrapping_add(1).cast::<f32>();
+        let e = matrix("x", odd, 1, 1).unwrap_err();
+        assert!(e.to_string().contains("not aligned to 4 bytes"), "{e}");
+        assert!(out_slot("n", odd.cast_mut()).is_err());
+        assert_eq!(matrix("x", buf.as_ptr(), 2, 2).unwrap().dim(), (2, 2));
+    }
 
     #[test]
     fn config_merges_over_the_base_and_refuses_unknown_keys() {

@@ -23,6 +23,9 @@ pub struct oximl_embeddings {
     options: Options,
     weights: Option<WordWeights>,
 }
+impl super::convert::Handle for oximl_embeddings {
+    const NAME: &str = "oximl_embeddings";
+}
 
 /// The options of `oximl_embeddings_load` (see there): the core's reading and sentence options, flat, plus `sif`.
 #[derive(Clone, Copy, Default, Serialize, Deserialize)]

@@ -19,6 +19,9 @@ use std::mem::MaybeUninit;
 pub struct oximl_ratings {
     ratings: Ratings,
 }
+impl super::convert::Handle for oximl_ratings {
+    const NAME: &str = "oximl_ratings";
+}
 
 /// An opaque trained recommender (`MfModel`). Immutable once created: `predict`, `recommend*`,
 /// `similar_items`, `evaluate`, `save` and the accessors are safe to call concurrently on one handle; `free`
@@ -26,6 +29,9 @@ pub struct oximl_ratings {
 pub struct oximl_recommender {
     model: MfModel,
     items: CIds,
+}
+impl super::convert::Handle for oximl_recommender {
+    const NAME: &str = "oximl_recommender";
 }
 
 /// Sizes of a ratings set.

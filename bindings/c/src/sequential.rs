@@ -15,6 +15,9 @@ use std::ffi::{CString, c_char, c_int, c_void};
 pub struct oximl_sequential {
     model: Sequential,
 }
+impl super::convert::Handle for oximl_sequential {
+    const NAME: &str = "oximl_sequential";
+}
 
 /// One epoch's values, passed to a training callback: `names[i]` = `values[i]` for `i < count`
 /// (`loss`, metrics, then `val_` ones). Valid only during the call.
@@ -48,7 +51,7 @@ pub extern "C" fn oximl_sequential_new(input_dim: usize, seed: u64, out: *mut *m
         if input_dim == 0 {
             return Err(Error::invalid("input_dim", "a model needs at least one input feature"));
         }
-        slot.write(Box::into_raw(Box::new(oximl_sequential { model: Sequential::with_seed(input_dim, seed) })));
+        super::convert::boxed(oximl_sequential { model: Sequential::with_seed(input_dim, seed) }, slot);
         Ok(())
     })
 }
@@ -287,7 +290,7 @@ pub extern "C" fn oximl_sequential_load(path: *const c_char, out: *mut *mut oxim
     guard(|| {
         let slot = out_slot("out", out)?;
         let model = Sequential::load(text("path", path)?)?;
-        slot.write(Box::into_raw(Box::new(oximl_sequential { model })));
+        super::convert::boxed(oximl_sequential { model }, slot);
         Ok(())
     })
 }

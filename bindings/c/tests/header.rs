@@ -1,5 +1,5 @@
 //! The committed `include/oximl.h` is exactly what cbindgen generates from this crate.
-//! `OXIML_BLESS=1 cargo test -p oximl-ffi --test header` rewrites it.
+//! `OXIML_BLESS=1 cargo test -p oximl-capi --test header` rewrites it.
 
 use std::path::Path;
 
@@ -21,6 +21,6 @@ fn committed_header_is_up_to_date() {
     let committed = std::fs::read(&header).unwrap_or_default();
     assert!(
         committed == generated,
-        "include/oximl.h is stale: run `OXIML_BLESS=1 cargo test -p oximl-ffi --test header` and commit it"
+        "include/oximl.h is stale: run `OXIML_BLESS=1 cargo test -p oximl-capi --test header` and commit it"
     );
 }

@@ -10,6 +10,8 @@ use oximl_core::{Cancel, Error};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyType};
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The Python exception classes of `oximl.errors` (its `BY_CODE`), indexed by `Error::code()`.
 static EXCEPTIONS: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
@@ -17,22 +19,37 @@ static EXCEPTIONS: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
 /// Converts a core error into the matching `oximl.errors` exception (each subclasses `OximlError` and the
 /// builtin a Python user would catch, e.g. `ShapeError(OximlError, ValueError)`).
 pub(crate) fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
+    exception(py, e.code(), e.to_string())
+}
+
+/// What a panic (a bug in oximl) raises: `oximl.InternalError` with the panic's message, never pyo3's
+/// `PanicException`, which derives from `BaseException` and so escapes `except Exception`.
+fn panic_to_py_err(py: Python<'_>, panic: Box<dyn Any + Send>) -> PyErr {
+    let what = panic.downcast_ref::<&str>().copied().or_else(|| panic.downcast_ref::<String>().map(String::as_str));
+    exception(py, 0, format!("internal error (please report): {}", what.unwrap_or("unknown panic")))
+}
+
+/// An exception of the class `oximl.errors.BY_CODE[code]`.
+fn exception(py: Python<'_>, code: u32, message: String) -> PyErr {
     let classes = EXCEPTIONS.get_or_try_init(py, || -> PyResult<Vec<Py<PyType>>> {
         let by_code = py.import("oximl.errors")?.getattr("BY_CODE")?;
         by_code.try_iter()?.map(|class| Ok(class?.cast_into::<PyType>()?.unbind())).collect()
     });
     match classes {
         Ok(classes) => {
-            let class = classes.get(e.code() as usize).unwrap_or(&classes[0]);
-            PyErr::from_type(class.bind(py).clone(), e.to_string())
+            let class = classes.get(code as usize).unwrap_or(&classes[0]);
+            PyErr::from_type(class.bind(py).clone(), message)
         }
         Err(import_error) => import_error,
     }
 }
 
-/// Calls a core function with the GIL released and converts its error.
+/// Calls a core function with the GIL released and converts its error (a panic too: `oximl.InternalError`).
 pub(crate) fn detach<T: Send>(py: Python<'_>, f: impl FnOnce() -> oximl_core::Result<T> + Send) -> PyResult<T> {
-    py.detach(f).map_err(|e| to_py_err(py, e))
+    match py.detach(|| catch_unwind(AssertUnwindSafe(f))) {
+        Ok(result) => result.map_err(|e| to_py_err(py, e)),
+        Err(panic) => Err(panic_to_py_err(py, panic)),
+    }
 }
 
 /// Runs a cancellable core operation with the GIL released on a helper thread, while this (the calling) thread
@@ -62,7 +79,7 @@ pub(crate) fn detach_cancellable<T: Send>(
     match (result, signal) {
         (_, Some(signal)) => Err(signal),
         (Ok(result), None) => result.map_err(|e| to_py_err(py, e)),
-        (Err(panic), None) => std::panic::resume_unwind(panic),
+        (Err(panic), None) => Err(panic_to_py_err(py, panic)),
     }
 }
 

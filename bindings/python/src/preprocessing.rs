@@ -2,12 +2,12 @@
 //! Arrays come in as numpy float32 views (zero-copy; `oximl.preprocessing` converts other dtypes, lists and
 //! pandas frames once); the work runs with the GIL released.
 
-use crate::{detach, to_py_err};
+use crate::{detach, to_py_bytes, to_py_err};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use oximl_core::data::{self, MinMaxScaler, Norm, Normalizer, StandardScaler};
-use oximl_core::{Error, Result};
+use oximl_core::{Error, Persist, Result};
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyBytes, PyType};
 use std::path::PathBuf;
 
 type Out<'py> = PyResult<Bound<'py, PyArray2<f32>>>;
@@ -74,13 +74,15 @@ macro_rules! scaler_class {
                 Ok($class { inner: $core::load(path).map_err(|e| to_py_err(py, e))? })
             }
 
-            fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-                self.inner.to_json().map_err(|e| to_py_err(py, e))
+            fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+                let inner = &self.inner;
+                to_py_bytes(py, move || inner.to_bytes())
             }
 
+            /// Also reads the JSON text older versions pickled (as UTF-8 bytes).
             #[classmethod]
-            fn from_json(_cls: &Bound<'_, PyType>, py: Python<'_>, text: &str) -> PyResult<Self> {
-                Ok($class { inner: $core::from_json(text).map_err(|e| to_py_err(py, e))? })
+            fn from_bytes(_cls: &Bound<'_, PyType>, py: Python<'_>, data: &[u8]) -> PyResult<Self> {
+                Ok($class { inner: $core::from_bytes(data).map_err(|e| to_py_err(py, e))? })
             }
         }
     };
@@ -175,27 +177,16 @@ pub struct PyNormalizer {
 
 #[pymethods]
 impl PyNormalizer {
-    /// `norm` is `"l1"`, `"l2"` or `"max"`.
+    /// `norm` is a name of the core's `Norm` (`"l1"`, `"l2"`, `"max"`).
     #[new]
     fn new(py: Python<'_>, norm: &str) -> PyResult<Self> {
-        let norm = match norm {
-            "l1" => Norm::L1,
-            "l2" => Norm::L2,
-            "max" => Norm::Max,
-            other => {
-                return Err(to_py_err(py, Error::invalid("norm", format!("{other:?} is not 'l1', 'l2' or 'max'"))));
-            }
-        };
+        let norm: Norm = norm.parse().map_err(|e| to_py_err(py, e))?;
         Ok(PyNormalizer { inner: Normalizer::with_norm(norm) })
     }
 
     #[getter]
-    fn norm(&self) -> &'static str {
-        match self.inner.norm() {
-            Norm::L1 => "l1",
-            Norm::L2 => "l2",
-            Norm::Max => "max",
-        }
+    fn norm(&self) -> String {
+        self.inner.norm().to_string()
     }
 
     fn transform<'py>(&self, py: Python<'py>, x: PyReadonlyArray2<'py, f32>) -> Out<'py> {
@@ -203,20 +194,22 @@ impl PyNormalizer {
     }
 }
 
-/// `(train, test)` row indices of a seeded split (the core `split_indices`; `strata` = one group id per row).
+/// `(train, test)` row indices of a seeded split of `n_test` test rows (the core `split_indices_by_count`);
+/// `strata` = one label code per row, in any numbering: the core's `group_ids` renumbers them by first
+/// appearance, as its `train_test_split` does.
 #[pyfunction]
-#[pyo3(signature = (n_samples, test_fraction, seed, strata=None))]
+#[pyo3(signature = (n_samples, n_test, seed, strata=None))]
 fn split_indices<'py>(
     py: Python<'py>,
     n_samples: usize,
-    test_fraction: f64,
+    n_test: usize,
     seed: u64,
     strata: Option<PyReadonlyArray1<'py, usize>>,
 ) -> PyResult<(Indices<'py>, Indices<'py>)> {
-    let groups = strata.as_ref().map(|s| s.as_array());
+    let labels = strata.as_ref().map(|s| s.as_array());
     let (train, test) = detach(py, move || {
-        let groups = groups.map(|g| g.to_vec());
-        data::split_indices(n_samples, test_fraction, seed, groups.as_deref())
+        let groups = labels.map(|l| data::group_ids(l.iter().copied()));
+        data::split_indices_by_count(n_samples, n_test, seed, groups.as_deref())
     })?;
     Ok((train.into_pyarray(py), test.into_pyarray(py)))
 }

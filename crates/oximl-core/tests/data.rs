@@ -3,11 +3,11 @@
 
 use approx::assert_abs_diff_eq;
 use ndarray::{Array1, Array2, Axis, array, s};
-use oximl_core::Error;
 use oximl_core::data::{
     Batches, Column, CsvOptions, MinMaxScaler, Norm, Normalizer, StandardScaler, class_indices, datasets, drop_missing,
     missing_report, one_hot, read_csv, read_csv_from, split_indices, train_test_split,
 };
+use oximl_core::{Error, Persist};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -346,28 +346,56 @@ fn scaler_save_load_round_trip_and_refusals() -> oximl_core::Result<()> {
     let x = sample(20, 3);
     let mut s = StandardScaler::new();
     s.fit(&x)?;
-    let p = tmp("standard.json");
+    let p = tmp("standard.oximl");
     s.save(&p)?;
     let loaded = StandardScaler::load(&p)?;
     assert_eq!(loaded, s);
     assert_eq!(loaded.transform(&x)?, s.transform(&x)?); // bit for bit
+    // The one file format: readable by `io`, the statistics as F64 tensors.
+    let file = oximl_core::io::load(&p, "standard_scaler")?;
+    assert_eq!(file.tensor::<f64>("mean", &[Some(3)])?.as_slice(), s.mean());
+    for unfitted in [StandardScaler::new().with_mean(false), StandardScaler::new()] {
+        assert_eq!(StandardScaler::from_bytes(&unfitted.to_bytes()?)?, unfitted);
+    }
 
     let mut m = MinMaxScaler::with_range(-1.0, 1.0)?.clip(true);
     m.fit(&x)?;
-    let pm = tmp("minmax.json");
+    let pm = tmp("minmax.oximl");
     m.save(&pm)?;
     let loaded = MinMaxScaler::load(&pm)?;
     assert_eq!(loaded, m);
     assert_eq!(loaded.transform(&x)?, m.transform(&x)?);
+    assert_eq!(MinMaxScaler::from_bytes(&MinMaxScaler::new().to_bytes()?)?, MinMaxScaler::new());
 
-    // Wrong kind, garbage, tampered state.
+    // Wrong kind, garbage, inconsistent tensors.
     assert!(matches!(StandardScaler::load(&pm), Err(Error::Format(_))));
     assert!(matches!(MinMaxScaler::load(&p), Err(Error::Format(_))));
     let bad = tmp("garbage.json");
     std::fs::write(&bad, "{not json").map_err(|e| Error::io(&bad, e))?;
     assert!(matches!(StandardScaler::load(&bad), Err(Error::Format(_))));
-    let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-    let mut v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Format(e.to_string()))?;
+    let short = [1.0f64];
+    let config = serde_json::json!({"with_mean": true, "with_std": true, "n_samples_seen": 20});
+    let v = ndarray::ArrayView1::from(&short[..]);
+    let t = |name| (name, oximl_core::io::TensorRef::new(v));
+    let three = ndarray::Array1::from(vec![1.0f64; 3]);
+    let full = |name| (name, oximl_core::io::TensorRef::new(three.view()));
+    let b = oximl_core::io::to_bytes("standard_scaler", &config, &[full("mean"), full("var"), t("scale")])?;
+    assert!(matches!(StandardScaler::from_bytes(&b), Err(Error::Format(_))));
+    let b = oximl_core::io::to_bytes("standard_scaler", &config, &[full("mean"), full("var")])?;
+    assert!(matches!(StandardScaler::from_bytes(&b), Err(Error::Format(_))));
+    let mut unknown = config.clone();
+    unknown["with_meen"] = serde_json::json!(true);
+    let b = oximl_core::io::to_bytes("standard_scaler", &unknown, &[full("mean"), full("var"), full("scale")])?;
+    assert!(matches!(StandardScaler::from_bytes(&b), Err(Error::Format(m)) if m.contains("with_meen")));
+    assert!(matches!(StandardScaler::load(tmp("absent.json")), Err(Error::Io { .. })));
+
+    // The JSON files of older oximl still load, with their checks.
+    let legacy = |scaler: serde_json::Value| serde_json::json!({"format": "oximl-scaler", "kind": "StandardScaler", "version": 1, "scaler": scaler});
+    let mut v = legacy(serde_json::to_value(&s).map_err(|e| Error::Format(e.to_string()))?);
+    std::fs::write(&bad, v.to_string()).map_err(|e| Error::io(&bad, e))?;
+    assert_eq!(StandardScaler::load(&bad)?, s);
+    assert_eq!(StandardScaler::from_bytes(v.to_string().as_bytes())?, s);
+    assert!(matches!(MinMaxScaler::load(&bad), Err(Error::Format(_))));
     v["scaler"]["state"]["scale"][0] = serde_json::json!(0.0);
     std::fs::write(&bad, v.to_string()).map_err(|e| Error::io(&bad, e))?;
     assert!(matches!(StandardScaler::load(&bad), Err(Error::Format(_))));
@@ -377,7 +405,6 @@ fn scaler_save_load_round_trip_and_refusals() -> oximl_core::Result<()> {
     v["version"] = serde_json::json!(99);
     std::fs::write(&bad, v.to_string()).map_err(|e| Error::io(&bad, e))?;
     assert!(matches!(StandardScaler::load(&bad), Err(Error::Format(_))));
-    assert!(matches!(StandardScaler::load(tmp("absent.json")), Err(Error::Io { .. })));
     for f in [&p, &pm, &bad] {
         std::fs::remove_file(f).ok();
     }
@@ -388,10 +415,52 @@ fn scaler_save_load_round_trip_and_refusals() -> oximl_core::Result<()> {
     assert_eq!(back, s);
     let json = serde_json::to_string(&Normalizer::with_norm(Norm::Max)).map_err(|e| Error::Format(e.to_string()))?;
     assert_eq!(json, r#"{"norm":"max"}"#);
+    assert_eq!(("l1".parse::<Norm>()?, Norm::Max.to_string()), (Norm::L1, "max".to_string()));
+    assert!(matches!("L2".parse::<Norm>(), Err(Error::InvalidArgument { .. })));
+    Ok(())
+}
+
+#[test]
+fn scaler_saves_are_atomic() -> oximl_core::Result<()> {
+    // The former JSON envelope was written in place (a crash left half a file); now a temporary file is renamed.
+    let dir = tmp("atomic_dir");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let path = dir.join("s.oximl");
+    let mut s = StandardScaler::new();
+    s.fit(&sample(4, 2))?;
+    s.save(&path)?;
+    std::fs::write(&path, b"old").map_err(|e| Error::io(&path, e))?;
+    let before = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+    s.save(&path)?;
+    let after = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        assert_ne!(before.ino(), after.ino(), "the file was rewritten in place, not replaced");
+    }
+    let _ = (before, after);
+    assert_eq!(std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?.count(), 1);
+    std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     Ok(())
 }
 
 // ------------------------------------------------------------------------------------------------ encoding
+
+#[test]
+fn sizes_too_large_are_errors_not_panics() -> oximl_core::Result<()> {
+    // one_hot allocated rows × n_classes unchecked: an overflow panicked, a huge product aborted.
+    for (labels, n_classes) in [(array![0.0f32], usize::MAX), (array![0.0f32, 1.0], 1 << 62), (array![], usize::MAX)] {
+        assert!(matches!(one_hot(&labels, n_classes), Err(Error::InvalidArgument { .. })), "{n_classes}");
+    }
+    // A batch size near usize::MAX overflowed `start + batch_size` on the second batch.
+    let x = sample(3, 2);
+    let y = Array1::<f32>::zeros(3);
+    let mut b = Batches::new(x.view(), y.view(), usize::MAX)?;
+    assert_eq!(b.next_batch().map(|(xb, _)| xb.nrows()), Some(3));
+    assert!(b.next_batch().is_none());
+    assert_eq!(b.n_batches(), 1);
+    Ok(())
+}
 
 #[test]
 fn one_hot_and_its_errors() -> oximl_core::Result<()> {

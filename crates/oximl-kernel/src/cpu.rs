@@ -1,8 +1,9 @@
 //! Runtime CPU-feature dispatch: hot loops are compiled once per instruction-set level and the best level the
 //! CPU supports is chosen once, at first use.
 //!
-//! `OXIML_CPU_LEVEL=scalar|avx2|avx512` forces a lower level (a level the CPU lacks falls back to the best it has).
-//! Every level computes the same formula element by element, without re-association, so all levels give
+//! `OXIML_CPU_LEVEL=scalar|avx2|avxvnni|avx512|avx512vnni` forces a lower level (the best level the CPU has at
+//! or below the one asked for is used). The VNNI levels only change the int8 products ([`mod@crate::qgemm`]); float
+//! loops run their AVX2 code at `avxvnni` and their AVX-512 code at `avx512vnni`. Every level computes the same formula element by element, without re-association, so all levels give
 //! bit-identical results; the tests check that.
 
 use std::sync::OnceLock;
@@ -20,13 +21,18 @@ pub enum CpuLevel {
     Scalar,
     /// x86-64 with AVX2 and FMA.
     Avx2,
+    /// x86-64 with AVX2, FMA and AVX-VNNI (the 256-bit `vpdpbusd`, e.g. Alder Lake).
+    AvxVnni,
     /// x86-64 with AVX-512F/BW/DQ/VL (and AVX2 + FMA).
     Avx512,
+    /// x86-64 with AVX-512 and AVX512-VNNI (the 512-bit `vpdpbusd`, e.g. Ice Lake, Sapphire Rapids, Zen 4).
+    Avx512Vnni,
 }
 
 impl CpuLevel {
     /// The levels, lowest first.
-    pub const ALL: [CpuLevel; 3] = [CpuLevel::Scalar, CpuLevel::Avx2, CpuLevel::Avx512];
+    pub const ALL: [CpuLevel; 5] =
+        [CpuLevel::Scalar, CpuLevel::Avx2, CpuLevel::AvxVnni, CpuLevel::Avx512, CpuLevel::Avx512Vnni];
 
     /// The level's name as `OXIML_CPU_LEVEL` spells it.
     ///
@@ -37,7 +43,9 @@ impl CpuLevel {
         match self {
             CpuLevel::Scalar => "scalar",
             CpuLevel::Avx2 => "avx2",
+            CpuLevel::AvxVnni => "avxvnni",
             CpuLevel::Avx512 => "avx512",
+            CpuLevel::Avx512Vnni => "avx512vnni",
         }
     }
 
@@ -70,6 +78,10 @@ impl CpuLevel {
                     && is_x86_feature_detected!("avx512dq")
                     && is_x86_feature_detected!("avx512vl")
             }
+            #[cfg(target_arch = "x86_64")]
+            CpuLevel::AvxVnni => CpuLevel::Avx2.is_supported() && is_x86_feature_detected!("avxvnni"),
+            #[cfg(target_arch = "x86_64")]
+            CpuLevel::Avx512Vnni => CpuLevel::Avx512.is_supported() && is_x86_feature_detected!("avx512vnni"),
             #[cfg(not(target_arch = "x86_64"))]
             _ => false,
         }
@@ -84,8 +96,8 @@ impl CpuLevel {
         CpuLevel::ALL.into_iter().filter(|l| l.is_supported()).collect()
     }
 
-    /// The level the kernel uses: the best one supported, or the one `OXIML_CPU_LEVEL` asks for if it is lower.
-    /// Decided once per process.
+    /// The level the kernel uses: the best one supported, or the best supported one at or below the one
+    /// `OXIML_CPU_LEVEL` asks for. Decided once per process.
     ///
     /// ```
     /// println!("oximl runs its loops at {}", oximl_kernel::CpuLevel::current().name());
@@ -93,13 +105,16 @@ impl CpuLevel {
     pub fn current() -> CpuLevel {
         static LEVEL: OnceLock<CpuLevel> = OnceLock::new();
         *LEVEL.get_or_init(|| {
-            let best = CpuLevel::available().into_iter().max().unwrap_or(CpuLevel::Scalar);
-            std::env::var("OXIML_CPU_LEVEL")
-                .ok()
-                .and_then(|v| CpuLevel::from_name(&v))
-                .map_or(best, |asked| asked.min(best))
+            let asked = std::env::var("OXIML_CPU_LEVEL").ok().and_then(|v| CpuLevel::from_name(&v));
+            pick(asked, &CpuLevel::available())
         })
     }
+}
+
+/// The best of the `available` levels at or below the one `asked` for (all of them when nothing is asked).
+fn pick(asked: Option<CpuLevel>, available: &[CpuLevel]) -> CpuLevel {
+    let ceiling = asked.unwrap_or(CpuLevel::Avx512Vnni);
+    available.iter().copied().filter(|&l| l <= ceiling).max().unwrap_or(CpuLevel::Scalar)
 }
 
 /// Runs `f` compiled for the current CPU level ([`CpuLevel::current`]), so that its loops vectorize for it.
@@ -135,8 +150,8 @@ pub(crate) fn dispatch<R>(level: CpuLevel, f: impl FnOnce() -> R) -> R {
         }
         match level {
             // SAFETY: `is_supported` checked that the CPU has every feature the function is compiled for.
-            CpuLevel::Avx512 if level.is_supported() => unsafe { avx512(f) },
-            CpuLevel::Avx2 if level.is_supported() => unsafe { avx2(f) },
+            CpuLevel::Avx512 | CpuLevel::Avx512Vnni if level.is_supported() => unsafe { avx512(f) },
+            CpuLevel::Avx2 | CpuLevel::AvxVnni if level.is_supported() => unsafe { avx2(f) },
             _ => f(),
         }
     }
@@ -144,5 +159,25 @@ pub(crate) fn dispatch<R>(level: CpuLevel, f: impl FnOnce() -> R) -> R {
     {
         let _ = level;
         f()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CpuLevel, pick};
+
+    #[test]
+    fn a_level_the_cpu_lacks_falls_back_to_the_best_one_below_it() {
+        // AVX-512 without any VNNI (Skylake-X), and AVX-VNNI without AVX-512 (Alder Lake).
+        let skylake = [CpuLevel::Scalar, CpuLevel::Avx2, CpuLevel::Avx512];
+        assert_eq!(pick(None, &skylake), CpuLevel::Avx512);
+        assert_eq!(pick(Some(CpuLevel::AvxVnni), &skylake), CpuLevel::Avx2);
+        assert_eq!(pick(Some(CpuLevel::Avx512Vnni), &skylake), CpuLevel::Avx512);
+        let alder = [CpuLevel::Scalar, CpuLevel::Avx2, CpuLevel::AvxVnni];
+        assert_eq!(pick(None, &alder), CpuLevel::AvxVnni);
+        assert_eq!(pick(Some(CpuLevel::Avx512), &alder), CpuLevel::AvxVnni);
+        assert_eq!(pick(Some(CpuLevel::Scalar), &alder), CpuLevel::Scalar);
+        assert_eq!(CpuLevel::from_name("AVX512VNNI"), Some(CpuLevel::Avx512Vnni));
+        assert_eq!(CpuLevel::ALL.map(CpuLevel::name).map(CpuLevel::from_name), CpuLevel::ALL.map(Some));
     }
 }

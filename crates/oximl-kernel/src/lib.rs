@@ -4,6 +4,8 @@
 //!   library's own rayon pool, with a fused `+ bias` and activation epilogue.
 //! - [`elementwise`]: activations and their derivatives, axpy, scale, mul, clamp, exp.
 //! - [`reduce`]: sums, dot, norms, argmax, numerically stable softmax and log-softmax per row.
+//! - [`qgemm()`] / [`qgemm_fused`]: exact int8 products (`u8` activations × packed `i8` weights, `i32` sums,
+//!   VNNI where present) and quantized dense-layer inference with a fused dequantize + bias + activation epilogue.
 //! - [`parallel`]: the thread pool ([`set_num_threads`], [`num_threads`]).
 //! - [`cpu`]: the instruction-set level the loops run at, detected once ([`CpuLevel`]).
 //!
@@ -28,6 +30,7 @@ pub mod float;
 pub mod gemm;
 mod map;
 pub mod parallel;
+pub mod qgemm;
 pub mod reduce;
 
 pub use cpu::{CpuLevel, vectorized};
@@ -40,6 +43,7 @@ pub use gemm::{Epilogue, gemm, gemm_fused, matmul};
 pub use parallel::{
     CHUNK_ELEMENTS, PAR_MIN_ELEMENTS, default_num_threads, install, num_threads, reset_after_fork, set_num_threads,
 };
+pub use qgemm::{ActivationRange, MAX_K, PackedI8, RowQuant, qgemm, qgemm_at, qgemm_fused, qgemm_fused_at};
 pub use reduce::{
     argmax_rows, dot, dot_at, log_softmax_rows, norm_l2, softmax_rows, softmax_rows_at, sum, sum_at, sum_axis,
 };

@@ -8,7 +8,7 @@
 use crate::error::{KernelError, Result};
 use rayon::ThreadPool;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// Elementwise maps and reductions shorter than this stay serial.
 pub const PAR_MIN_ELEMENTS: usize = 1 << 16;
@@ -21,13 +21,14 @@ static POOL: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
 /// The size asked for with [`set_num_threads`]; 0 for the default.
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
-/// The default size of the pool: the number of physical cores.
+/// The default size of the pool: the number of physical cores (read once: `num_cpus` parses /proc/cpuinfo).
 ///
 /// ```
 /// assert!(oximl_kernel::default_num_threads() >= 1);
 /// ```
 pub fn default_num_threads() -> usize {
-    num_cpus::get_physical().max(1)
+    static PHYSICAL: OnceLock<usize> = OnceLock::new();
+    *PHYSICAL.get_or_init(|| num_cpus::get_physical().max(1))
 }
 
 fn build(threads: usize) -> Result<Arc<ThreadPool>> {

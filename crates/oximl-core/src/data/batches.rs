@@ -155,7 +155,7 @@ impl<'a, D: RemoveAxis> Batches<'a, D> {
     pub fn next_batch(&mut self) -> Option<(ArrayView2<'_, f32>, ArrayView<'_, f32, D>)> {
         let n = self.x.nrows();
         let start = self.pos;
-        let end = (start + self.batch_size).min(n);
+        let end = start.saturating_add(self.batch_size).min(n);
         if start >= n || (self.drop_last && end - start < self.batch_size) {
             return None;
         }

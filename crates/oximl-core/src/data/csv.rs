@@ -1,6 +1,7 @@
 //! Loading a numeric CSV file into `Array2<f32>` features and an optional `Array1<f32>` target.
 
 use super::missing::{MissingReport, drop_missing, missing_report};
+use crate::io::{LineLimit, MAX_LINE_BYTES};
 use crate::{Error, Result};
 use ndarray::{Array1, Array2};
 use std::io::Read;
@@ -213,8 +214,7 @@ pub struct CsvData {
 /// ```
 pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<CsvData> {
     let path = path.as_ref();
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = std::io::BufReader::new(file);
+    let reader = std::io::BufReader::new(crate::io::open_file(path)?);
     let gz = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
     let result =
         if gz { read_csv_from(flate2::read::GzDecoder::new(reader), options) } else { read_csv_from(reader, options) };
@@ -227,6 +227,8 @@ pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<CsvData>
 
 /// Reads a numeric CSV from any reader.
 ///
+/// - A line longer than [`MAX_LINE_BYTES`](crate::io::MAX_LINE_BYTES) is an [`Error::Format`] (so a file without
+///   line breaks cannot exhaust memory).
 /// - Every row must have as many fields as the first one, else [`Error::Format`] naming the line.
 /// - A selected cell that is neither a number nor a missing marker is an [`Error::Format`] naming line and column.
 /// - Missing cells become NaN and are counted in [`CsvData::missing`]; with
@@ -251,7 +253,7 @@ pub fn read_csv_from(reader: impl Read, options: &CsvOptions) -> Result<CsvData>
         .delimiter(options.delimiter)
         .comment(options.comment)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(LineLimit::new(reader, MAX_LINE_BYTES));
     let mut record = ::csv::StringRecord::new();
     if !read(&mut rdr, &mut record)? {
         return Err(Error::Format("the CSV has no rows".into()));
@@ -362,6 +364,9 @@ fn read<R: Read>(rdr: &mut ::csv::Reader<R>, record: &mut ::csv::StringRecord) -
     rdr.read_record(record).map_err(|e| {
         let msg = e.to_string();
         match e.into_kind() {
+            ::csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+                Error::Format(format!("CSV: {io}"))
+            }
             ::csv::ErrorKind::Io(io) => Error::io("<csv reader>", io),
             _ => Error::Format(format!("CSV: {msg}")),
         }

@@ -34,8 +34,8 @@ pub fn class_indices<'a>(labels: impl AsArray<'a, f32, Ix1>, n_classes: usize) -
 }
 
 /// One-hot encodes class labels: row `i` has a `1.0` in column `labels[i]` and zeros elsewhere
-/// (`n_classes` columns). Labels are checked as in [`class_indices`]; `n_classes == 0` is
-/// [`Error::InvalidArgument`].
+/// (`n_classes` columns). Labels are checked as in [`class_indices`]; `n_classes == 0`, or so large that the
+/// result cannot be allocated, is [`Error::InvalidArgument`].
 ///
 /// ```
 /// use ndarray::array;
@@ -48,7 +48,13 @@ pub fn one_hot<'a>(labels: impl AsArray<'a, f32, Ix1>, n_classes: usize) -> Resu
         return Err(Error::invalid("n_classes", "must be at least 1"));
     }
     let idx = class_indices(labels, n_classes)?;
-    let mut out = Array2::zeros((idx.len(), n_classes));
+    let too_big =
+        || Error::invalid("n_classes", format!("{} rows × {n_classes} classes do not fit in memory", idx.len()));
+    let cells = idx.len().checked_mul(n_classes).ok_or_else(too_big)?;
+    let mut data = Vec::new();
+    data.try_reserve_exact(cells).map_err(|_| too_big())?;
+    data.resize(cells, 0.0f32);
+    let mut out = Array2::from_shape_vec((idx.len(), n_classes), data).map_err(|_| too_big())?;
     for (mut row, &c) in out.rows_mut().into_iter().zip(&idx) {
         row[c] = 1.0;
     }

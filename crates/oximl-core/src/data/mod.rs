@@ -42,7 +42,7 @@ pub use datasets::Dataset;
 pub use encode::{class_indices, one_hot};
 pub use missing::{MissingReport, drop_missing, missing_report};
 pub use scaler::{MinMaxScaler, Norm, Normalizer, StandardScaler};
-pub use split::{split_indices, train_test_split};
+pub use split::{group_ids, split_indices, split_indices_by_count, train_test_split};
 
 use crate::{Error, Result};
 use ndarray::ArrayView2;

@@ -40,10 +40,34 @@ pub fn split_indices(
             format!("{test_fraction} of {n_samples} samples leaves {n_train} for training and {n_test} for testing"),
         ));
     }
+    split_indices_by_count(n_samples, n_test, seed, strata)
+}
+
+/// [`split_indices`] with the test side's size given as a count, `1 ≤ n_test < n_samples` (else
+/// [`Error::InvalidArgument`]); the same split as a fraction that rounds up to `n_test`.
+///
+/// ```
+/// use oximl_core::data::{split_indices, split_indices_by_count};
+/// assert_eq!(split_indices_by_count(10, 3, 42, None)?, split_indices(10, 0.3, 42, None)?);
+/// assert!(split_indices_by_count(10, 10, 42, None).is_err());
+/// # Ok::<(), oximl_core::Error>(())
+/// ```
+pub fn split_indices_by_count(
+    n_samples: usize,
+    n_test: usize,
+    seed: u64,
+    strata: Option<&[usize]>,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    if n_test == 0 || n_test >= n_samples {
+        return Err(Error::invalid("n_test", format!("{n_test} test samples of {n_samples}: each side needs one")));
+    }
     let mut rng = StdRng::seed_from_u64(seed);
     let (mut train, mut test) = match strata {
         None => {
-            let mut perm: Vec<usize> = (0..n_samples).collect();
+            let mut perm: Vec<usize> = Vec::new();
+            perm.try_reserve_exact(n_samples)
+                .map_err(|_| Error::invalid("n_samples", format!("{n_samples} sample indices do not fit in memory")))?;
+            perm.extend(0..n_samples);
             perm.shuffle(&mut rng);
             let train = perm.split_off(n_test);
             (train, perm)
@@ -133,29 +157,46 @@ pub fn train_test_split<'a, 'b, D: RemoveAxis>(
     if y.ndim() == 0 || y.len_of(Axis(0)) != n {
         return Err(Error::shape(format!("y with {n} rows (as x)"), format!("y of shape {:?}", y.shape())));
     }
-    let strata = if stratify { Some(group_ids(y.view())?) } else { None };
+    let strata = if stratify { Some(row_ids(y.view())?) } else { None };
     let (train, test) = split_indices(n, test_fraction, seed, strata.as_deref())?;
     Ok((x.select(Axis(0), &train), x.select(Axis(0), &test), y.select(Axis(0), &train), y.select(Axis(0), &test)))
 }
 
 /// One id per row of `y`: equal rows (bit for bit, `-0.0 == 0.0`) share an id.
-fn group_ids<D: RemoveAxis>(y: ArrayView<'_, f32, D>) -> Result<Vec<usize>> {
+fn row_ids<D: RemoveAxis>(y: ArrayView<'_, f32, D>) -> Result<Vec<usize>> {
     if let Some(v) = y.iter().find(|v| !v.is_finite()) {
         return Err(Error::NonFinite(format!("cannot stratify on a label {v}")));
     }
-    let mut ids: BTreeMap<Vec<u32>, usize> = BTreeMap::new();
-    Ok(y.axis_iter(Axis(0))
-        .map(|row| {
-            let key: Vec<u32> = row.iter().map(|&v| (v + 0.0).to_bits()).collect();
+    Ok(group_ids(y.axis_iter(Axis(0)).map(|row| row.iter().map(|&v| (v + 0.0).to_bits()).collect::<Vec<u32>>())))
+}
+
+/// Numbers labels by first appearance: equal labels get one id, the first label 0, the next new one 1, ... These
+/// are the `strata` ids [`train_test_split`] passes to [`split_indices`] (so any labels numbered this way give
+/// the same split as the Rust `train_test_split` with `stratify: true`).
+///
+/// ```
+/// assert_eq!(oximl_core::data::group_ids(["b", "a", "b", "c"]), vec![0, 1, 0, 2]);
+/// ```
+pub fn group_ids<K: Ord>(labels: impl IntoIterator<Item = K>) -> Vec<usize> {
+    let mut ids: BTreeMap<K, usize> = BTreeMap::new();
+    labels
+        .into_iter()
+        .map(|key| {
             let next = ids.len();
             *ids.entry(key).or_insert(next)
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::split_indices;
+
+    #[test]
+    fn an_impossible_sample_count_is_an_error_not_an_abort() {
+        let e = split_indices(usize::MAX / 2, 0.5, 0, None).unwrap_err();
+        assert!(matches!(e, crate::Error::InvalidArgument { .. }), "{e}");
+    }
 
     #[test]
     fn stratified_shares_add_up_and_follow_largest_remainder() {

@@ -1,7 +1,7 @@
 //! [`Persist`]: the one way every savable kind (networks, recommenders, embeddings, scalers) goes to and from the
 //! oximl file format.
 
-use super::{Loaded, TensorRef};
+use super::{Loaded, ReadMode, Storage, TensorRef, in_file, looks_like_oximl};
 use crate::Result;
 use serde_json::Value;
 use std::path::Path;
@@ -32,6 +32,13 @@ pub trait Persist: Sized {
     /// knows (config keys, tensor shapes, value ranges).
     fn from_loaded(file: &Loaded) -> Result<Self>;
 
+    /// Reads what an older oximl saved for this kind in another format (bytes that are not an oximl file), or
+    /// `None` (the default) if the kind never had another format. Scalers use it for their former JSON files.
+    fn from_legacy(bytes: &[u8]) -> Option<Result<Self>> {
+        let _ = bytes;
+        None
+    }
+
     /// Saves the model to `path` atomically (a crash leaves the old file intact).
     fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         self.with_tensors(|config, tensors| super::save(path.as_ref(), Self::KIND, config, tensors))
@@ -39,7 +46,32 @@ pub trait Persist: Sized {
 
     /// Loads a model saved by [`Persist::save`] (from Rust, C or Python), validating everything.
     fn load(path: impl AsRef<Path>) -> Result<Self> {
-        Self::from_loaded(&super::load(path, Self::KIND)?)
+        Self::load_with(path, ReadMode::Map)
+    }
+
+    /// [`Persist::load`] with the file brought into memory as `mode` says ([`ReadMode::Copy`] avoids the
+    /// `SIGBUS` risk of a memory-mapped file that another program truncates).
+    ///
+    /// ```
+    /// use oximl_core::io::{Persist, ReadMode};
+    /// use oximl_core::nn::{Dense, Sequential};
+    /// let mut m = Sequential::new(2);
+    /// m.add(Dense::new(1)).unwrap();
+    /// let path = std::env::temp_dir().join("oximl-doc-load-with.oximl");
+    /// m.save(&path).unwrap();
+    /// assert_eq!(Sequential::load_with(&path, ReadMode::Copy).unwrap().get_weights(), m.get_weights());
+    /// # std::fs::remove_file(&path).unwrap();
+    /// ```
+    fn load_with(path: impl AsRef<Path>, mode: ReadMode) -> Result<Self> {
+        let path = path.as_ref();
+        let storage = Storage::read(path, mode)?;
+        in_file(
+            path,
+            match Self::from_legacy(storage.bytes()).filter(|_| !looks_like_oximl(storage.bytes())) {
+                Some(old) => old,
+                None => Loaded::parse(storage, Self::KIND).and_then(|file| Self::from_loaded(&file)),
+            },
+        )
     }
 
     /// The model as the bytes of an oximl file (what [`Persist::save`] writes).
@@ -49,6 +81,9 @@ pub trait Persist: Sized {
 
     /// Reads a model from bytes made by [`Persist::to_bytes`].
     fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        Self::from_loaded(&super::from_bytes(bytes, Self::KIND)?)
+        match Self::from_legacy(bytes).filter(|_| !looks_like_oximl(bytes)) {
+            Some(old) => old,
+            None => Self::from_loaded(&super::from_bytes(bytes, Self::KIND)?),
+        }
     }
 }

@@ -568,7 +568,7 @@ impl Ratings {
     /// ```
     pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Ratings> {
         let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = crate::io::LineLimit::new(crate::io::open_file(path)?, crate::io::MAX_LINE_BYTES);
         Ratings::parse_csv(std::io::BufReader::new(file), options)
     }
 

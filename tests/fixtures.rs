@@ -1,8 +1,8 @@
-//! Cross-language fixtures in `tests/fixtures/`, checked here, by `python/tests/test_fixtures.py` and by
-//! `examples/c/fixtures.c`:
+//! Cross-language fixtures in `tests/fixtures/`, checked here through the `oximl` facade (what Rust users depend
+//! on), by `python/tests/test_fixtures.py` and by `examples/c/fixtures.c`:
 //!
 //! - `rust_model.oximl` + `rust_input.csv` → `rust_expected.csv`: a small iris classifier saved by Rust
-//!   (written by the ignored test `write_rust_fixtures`: `cargo test -p oximl-core --test fixtures -- --ignored`);
+//!   (written by the ignored test `write_rust_fixtures`: `cargo test -p oximl --test fixtures -- --ignored`);
 //! - `python_model.oximl` + `python_input.csv` → `python_expected.csv`: the same kind of model saved by Python
 //!   (written by `python/tests/make_fixtures.py`, with `python_scaler.json`: a `StandardScaler` fitted on iris
 //!   in Python, which scales `python_input.csv` to `python_scaled.csv`);
@@ -10,11 +10,11 @@
 //!   gives in Rust and in Python.
 
 use ndarray::{Array2, Axis};
-use oximl_core::Persist;
-use oximl_core::data::{StandardScaler, datasets, train_test_split};
-use oximl_core::kernel::Activation;
-use oximl_core::nn::{Dense, FitOptions, Loss, Sequential};
-use oximl_core::optim::Optimizer;
+use oximl::Persist;
+use oximl::data::{StandardScaler, datasets, train_test_split};
+use oximl::kernel::Activation;
+use oximl::nn::{Dense, FitOptions, Loss, Sequential};
+use oximl::optim::Optimizer;
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
@@ -62,7 +62,7 @@ fn python_saved_model_loads_in_rust_and_predicts_its_recorded_output() {
 }
 
 #[test]
-fn python_saved_scaler_loads_in_rust_and_scales_as_in_python() -> oximl_core::Result<()> {
+fn python_saved_scaler_loads_in_rust_and_scales_as_in_python() -> oximl::Result<()> {
     let scaler = StandardScaler::load(fixture("python_scaler.json"))?;
     // Scaling is scalar f64 arithmetic rounded once to f32: the same bits on every CPU.
     assert_eq!(scaler.transform(&read_matrix("python_input.csv"))?, read_matrix("python_scaled.csv"));
@@ -82,7 +82,7 @@ fn recorded_split() -> Split {
 }
 
 #[test]
-fn stratified_iris_split_gives_the_recorded_rows() -> oximl_core::Result<()> {
+fn stratified_iris_split_gives_the_recorded_rows() -> oximl::Result<()> {
     let iris = datasets::iris()?;
     // Python stratifies on scikit-learn's load_iris target: 50 of each class, in this order.
     assert!(iris.y.iter().enumerate().all(|(i, &c)| c as usize == i / 50));
@@ -95,12 +95,12 @@ fn stratified_iris_split_gives_the_recorded_rows() -> oximl_core::Result<()> {
 
 #[test]
 #[ignore = "writes the Rust fixtures; run with --ignored to regenerate them"]
-fn write_rust_fixtures() -> oximl_core::Result<()> {
+fn write_rust_fixtures() -> oximl::Result<()> {
     let iris = datasets::iris()?;
     let groups: Vec<usize> = iris.y.iter().map(|&c| c as usize).collect();
-    let split = oximl_core::data::split_indices(150, 0.2, 42, Some(&groups))?;
+    let split = oximl::data::split_indices(150, 0.2, 42, Some(&groups))?;
     let json = serde_json::json!({"test_fraction": 0.2, "seed": 42, "train": split.0, "test": split.1});
-    std::fs::write(fixture("split.json"), json.to_string() + "\n").map_err(|e| oximl_core::Error::io("split", e))?;
+    std::fs::write(fixture("split.json"), json.to_string() + "\n").map_err(|e| oximl::Error::io("split", e))?;
 
     let mut model = Sequential::with_seed(4, 7);
     model.add(Dense::new(8).activation(Activation::Tanh))?.add(Dense::new(3).activation(Activation::Softmax))?;
