@@ -295,6 +295,10 @@ fn rows_of_the_wrong_dimension() {
 #[test]
 fn non_numeric_and_non_finite_values() {
     assert_eq!(format_error(parse(b"a 1 2\nb 1 x2\n")), "line 2: \"x2\" is not a number");
+    // A long non-number is cut at 40 characters, not at a byte inside a character (that panicked).
+    let bad = format!("x{}", "é".repeat(30));
+    let m = format_error(parse(format!("a 1 2\nb 1 {bad}\n").as_bytes()));
+    assert_eq!(m, format!("line 2: {bad:?} is not a number"));
     assert!(matches!(parse(b"a 1 nan\n"), Err(Error::NonFinite(m)) if m.contains("line 1")));
     assert!(matches!(parse(b"1 1\na inf\n"), Err(Error::NonFinite(m)) if m.contains("line 2")));
     let mut bin = b"1 1\na ".to_vec();

@@ -171,8 +171,9 @@ fn parse_row(no: usize, line: &[u8], dim: usize, data: &mut Vec<f32>) -> Result<
             let found = fields(line).count() - 1;
             return Err(Error::Format(format!("line {no}: expected {dim} values, found {found}")));
         }
-        let x: f32 =
-            v.parse().map_err(|_| Error::Format(format!("line {no}: {:?} is not a number", &v[..v.len().min(40)])))?;
+        let x: f32 = v.parse().map_err(|_| {
+            Error::Format(format!("line {no}: {:?} is not a number", v.chars().take(40).collect::<String>()))
+        })?;
         if !x.is_finite() {
             return Err(Error::NonFinite(format!("line {no}: value {v:?} of word {word:?}")));
         }
