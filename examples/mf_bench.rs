@@ -4,7 +4,7 @@
 //! `cargo run --release --example mf_bench -- train.tsv test.tsv [threads...]` (`MF_BENCH_SKIP_IMPLICIT=1`: FunkSvd
 //! and `recommend_batch` only)
 
-use oximl::mf::{CsvOptions, FunkSvd, ImplicitAls, Ratings, metrics};
+use oximl::mf::{FunkSvd, ImplicitAls, Preset, Ratings, metrics};
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -14,7 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let threads: Vec<usize> = args[2..].iter().map(|t| t.parse()).collect::<Result<_, _>>()?;
     let threads = if threads.is_empty() { vec![1, 2] } else { threads };
-    let opts = CsvOptions::tsv();
+    let opts = Preset::Tsv.options();
     let all = {
         // Train and test share id maps: read both into one set, then split by line count.
         let train = std::fs::read_to_string(train_path)?;

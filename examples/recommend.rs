@@ -30,14 +30,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     for user in ["u0", "u1", "u2"] {
-        let top: Vec<String> = als.recommend(user, 5, true)?.iter().map(|(i, s)| format!("{i} ({s:.2})")).collect();
+        let top: Vec<String> = als.recommend_ids(user, 5, true)?.iter().map(|(i, s)| format!("{i} ({s:.2})")).collect();
         println!("{user}: {}", top.join(", "));
     }
-    println!("items like i0: {:?}", als.similar_items("i0", 3)?);
+    println!("items like i0: {:?}", als.similar_items_ids("i0", 3)?);
 
     // A user who was not in training: fold in their ratings, recommend without retraining.
     let newcomer = als.fold_in(&[("i1", 5.0), ("i2", 4.5), ("i3", 1.0)])?;
-    println!("newcomer: {:?}", als.recommend_folded(&newcomer, 3, true)?);
+    println!("newcomer: {:?}", als.recommend_folded_ids(&newcomer, 3, true)?);
 
     let path = std::env::temp_dir().join("oximl-recommend-example.oximl");
     als.save(&path)?;

@@ -402,9 +402,9 @@ oximl_status oximl_embeddings_similarity(const oximl_embeddings *embeddings,
 void oximl_embeddings_free(oximl_embeddings *embeddings);
 
 // Builds ratings from `n` triplets: `users[i]` rated `items[i]` with `ratings[i]` (and `timestamps[i]` when
-// `timestamps` is not NULL). `options_json` may be NULL or `{"scale": [1, 5], "duplicates": "last_wins" |
-// "mean"}` (a declared scale refuses ratings outside it and clips predictions to it). Errors: NULL arrays,
-// `n = 0`, a non-finite or out-of-scale rating, ids that are not UTF-8.
+// `timestamps` is not NULL). `options_json` may be NULL or `{"scale": [1, 5], "duplicates": "last_wins" (alias
+// "last") | "mean"}` (a declared scale refuses ratings outside it and clips predictions to it). Errors: NULL
+// arrays, `n = 0`, a non-finite or out-of-scale rating, ids that are not UTF-8.
 //
 // ```c
 // const char *users[] = {"alice", "alice", "bob"}, *items[] = {"x", "y", "x"};
@@ -421,11 +421,13 @@ oximl_status oximl_ratings_new(const char *const *users,
                                oximl_ratings **out);
 
 // Reads a delimited ratings file. `options_json` may be NULL (comma-separated `user,item,rating[,timestamp]`
-// with a header) or an object: `"preset"`: `"csv"` (the default), `"tsv"`, `"movielens_100k"` (`u.data`),
-// `"movielens_1m"` (`ratings.dat`, `::`-separated) or `"movielens_csv"` (`ratings.csv`), then any field to
-// change: `"separator"` (string), `"header"` (bool), `"skip_invalid"` (bool: skip and count bad lines instead of
-// failing), `"columns"` (`[user, item, rating, timestamp or null]`, 0-based), `"ratings"` (`{"scale": [1, 5],
-// "duplicates": "mean"}`). Errors: `OXIML_STATUS_IO` (cannot read), `OXIML_STATUS_FORMAT` (a bad line, named).
+// with a header) or an object: `"preset"`: `"csv"` (the default), `"tsv"`, `"movielens_100k"` (`u.data`; alias
+// `"ml-100k"`), `"movielens_1m"` (`ratings.dat`, `::`-separated; `"ml-1m"`) or `"movielens_csv"` (`ratings.csv`;
+// `"ml-latest"`), then any field to change: `"separator"` (string), `"header"` (bool), `"skip_invalid"` (bool:
+// skip and count bad lines instead of failing), `"columns"` (`[user, item, rating, timestamp or null]`,
+// 0-based), `"ratings"` (`{"scale": [1, 5], "duplicates": "mean"}`). With a one-byte separator, quoted fields
+// (`"Heat, 1995"`) are read as CSV; lines are at most 1 MiB. Errors: `OXIML_STATUS_IO` (cannot read),
+// `OXIML_STATUS_FORMAT` (a bad line, named).
 //
 // ```c
 // oximl_ratings *r = NULL;
@@ -473,15 +475,19 @@ void oximl_ratings_free(oximl_ratings *ratings);
 // - `{"algorithm": "implicit_als", "factors": 64, "iterations": 15, "regularization": 0.01, "alpha": 1.0,
 //   "cg_steps": 3, "init_std": 0.01, "seed": 0}` (implicit feedback, confidence `1 + alpha·r`).
 //
-// Results are deterministic for a given seed, whatever the thread count. Free with `oximl_recommender_free`.
+// `factors` is at most 4096, `epochs`/`iterations`/`cg_steps` at most 2^20, `blocks` at most 1024. Results are
+// deterministic for a given seed, whatever the thread count. `cancel` (may be NULL) stops the training from
+// another thread: the call then returns `OXIML_STATUS_CANCELLED` within about a second. Free with
+// `oximl_recommender_free`.
 //
 // ```c
 // oximl_recommender *model = NULL;
-// oximl_recommender_fit(train, "{\"algorithm\": \"funk_svd\", \"factors\": 16, \"epochs\": 30}", &model);
+// oximl_recommender_fit(train, "{\"algorithm\": \"funk_svd\", \"factors\": 16, \"epochs\": 30}", &model, NULL);
 // ```
 oximl_status oximl_recommender_fit(const oximl_ratings *ratings,
                                    const char *config_json,
-                                   oximl_recommender **out);
+                                   oximl_recommender **out,
+                                   const oximl_cancel *cancel);
 
 // The predicted rating of `item` by `user` (clipped to the scale), or the implicit preference score. Unknown
 // ids get the cold-start prediction (`μ + b_i`, `μ + b_u` or `μ`), as in Rust.

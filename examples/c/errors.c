@@ -56,12 +56,12 @@ static int recommender_errors(void) {
   if (oximl_ratings_new(users, items, r, NULL, 4, NULL, &ratings) != OXIML_STATUS_OK) return 1;
   EXPECT(oximl_ratings_split(ratings, "{\"method\": \"random\", \"test_fraction\": 1.5}", &other, &other), OXIML_STATUS_INVALID_ARGUMENT);
   EXPECT(oximl_ratings_split(ratings, "{\"method\": \"shuffle\"}", &other, &other), OXIML_STATUS_INVALID_ARGUMENT);
-  EXPECT(oximl_recommender_fit(NULL, "{\"algorithm\": \"als\"}", &model), OXIML_STATUS_INVALID_ARGUMENT);
-  EXPECT(oximl_recommender_fit(ratings, NULL, &model), OXIML_STATUS_INVALID_ARGUMENT);
-  EXPECT(oximl_recommender_fit(ratings, "{\"algorithm\": \"svd++\"}", &model), OXIML_STATUS_INVALID_ARGUMENT);
-  EXPECT(oximl_recommender_fit(ratings, "{\"algorithm\": \"als\", \"factor\": 2}", &model), OXIML_STATUS_INVALID_ARGUMENT);
-  EXPECT(oximl_recommender_fit(ratings, "{\"algorithm\": \"funk_svd\", \"factors\": 0}", &model), OXIML_STATUS_INVALID_ARGUMENT);
-  if (oximl_recommender_fit(ratings, "{\"algorithm\": \"als\", \"factors\": 2}", &model) != OXIML_STATUS_OK) return 1;
+  EXPECT(oximl_recommender_fit(NULL, "{\"algorithm\": \"als\"}", &model, NULL), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_fit(ratings, NULL, &model, NULL), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_fit(ratings, "{\"algorithm\": \"svd++\"}", &model, NULL), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_fit(ratings, "{\"algorithm\": \"als\", \"factor\": 2}", &model, NULL), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_recommender_fit(ratings, "{\"algorithm\": \"funk_svd\", \"factors\": 0}", &model, NULL), OXIML_STATUS_INVALID_ARGUMENT);
+  if (oximl_recommender_fit(ratings, "{\"algorithm\": \"als\", \"factors\": 2}", &model, NULL) != OXIML_STATUS_OK) return 1;
 
   /* A handle of another type (a C cast gone wrong) is refused by its type tag, naming the type expected, and a
    * free through the wrong function leaves it alone. */

@@ -1,10 +1,14 @@
 /* Recommenders from C: ratings generated deterministically with a known structure (4 groups of users, each
    liking its own group of items), FunkSvd and implicit ALS trained, evaluated, queried, saved and reloaded.
-   Every check prints what it measured and the program exits non-zero if one fails. Run from the repository root. */
+   Every check prints what it measured and the program exits non-zero if one fails. Run from the repository root.
+   Also: hostile sizes and files give errors, and a training is cancelled from another thread. */
+#define _POSIX_C_SOURCE 200809L
 #include <oximl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -123,6 +127,70 @@ static int save_and_reload(const oximl_recommender *m, const oximl_ratings *test
   return failed;
 }
 
+/* Sizes no machine can hold, a column index at the end of size_t, an R write.csv file with quoted commas. */
+static int hostile_inputs(const oximl_ratings *train) {
+  const char *configs[] = {
+      "{\"algorithm\": \"funk_svd\", \"epochs\": 1000000000000000000}",
+      "{\"algorithm\": \"als\", \"iterations\": 1000000000000000000}",
+      "{\"algorithm\": \"als\", \"factors\": 10000000000}",
+      "{\"algorithm\": \"funk_svd\", \"factors\": 4611686018427387904}",
+      "{\"algorithm\": \"implicit_als\", \"cg_steps\": 1000000000000000000}",
+  };
+  for (size_t c = 0; c < sizeof configs / sizeof *configs; c++) {
+    oximl_recommender *m = NULL;
+    oximl_status s = oximl_recommender_fit(train, configs[c], &m, NULL);
+    EXPECT(s == OXIML_STATUS_INVALID_ARGUMENT && m == NULL, "%s -> %d", configs[c], (int)s);
+  }
+  const char *path = "target/c-example-r.csv";
+  FILE *f = fopen(path, "w");
+  if (!f) return 1;
+  fputs("\"\",\"user\",\"title\",\"rating\"\n\"1\",\"7\",\"Heat, 1995\",4\n\"2\",\"8\",\"Heat, 1995\",5\n", f);
+  fclose(f);
+  oximl_ratings *r = NULL;
+  EXPECT(oximl_ratings_load(path, "{\"columns\": [18446744073709551615, 2, 3, null]}", &r) ==
+             OXIML_STATUS_INVALID_ARGUMENT, "a column index at SIZE_MAX");
+  CHECK(oximl_ratings_load(path, "{\"columns\": [1, 2, 3, null], \"ratings\": {\"duplicates\": \"last\"}}", &r));
+  remove(path);
+  oximl_ratings_info info;
+  CHECK(oximl_ratings_get_info(r, &info));
+  oximl_ratings_free(r);
+  EXPECT(info.ratings == 2 && info.users == 2 && info.items == 1, "R file: %zu ratings, %zu items", info.ratings,
+         info.items);
+  puts("hostile inputs: errors, no crash");
+  return 0;
+}
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void *cancel_later(void *token) {
+  struct timespec pause = {0, 200 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  oximl_cancel_cancel(token);
+  return NULL;
+}
+
+/* A training of a million epochs, cancelled from another thread after 200 ms, returns CANCELLED at once. */
+static int cancel_from_another_thread(const oximl_ratings *train) {
+  oximl_cancel *token = NULL;
+  CHECK(oximl_cancel_new(&token));
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, cancel_later, token) != 0) return 1;
+  double start = now();
+  oximl_recommender *m = NULL;
+  oximl_status s = oximl_recommender_fit(train, "{\"algorithm\": \"als\", \"factors\": 32, \"iterations\": 1000000}",
+                                         &m, token);
+  double took = now() - start;
+  pthread_join(thread, NULL);
+  oximl_cancel_free(token);
+  printf("cancelled fit returned %d after %.2f s: %s\n", (int)s, took, oximl_last_error());
+  EXPECT(s == OXIML_STATUS_CANCELLED && m == NULL && took < 1.5, "status %d after %.2f s", (int)s, took);
+  return 0;
+}
+
 int main(void) {
   generate();
   size_t n_test = 0, n_train = split(&n_test);
@@ -142,7 +210,7 @@ int main(void) {
   for (int k = 0; k < N; k++) fprintf(f, "%s\t%s\t%g\t%d\n", u_of[k], i_of[k], r_of[k], 1000 + k);
   fclose(f);
   oximl_ratings *all = NULL, *a = NULL, *b = NULL;
-  CHECK(oximl_ratings_load(path, "{\"preset\": \"movielens_100k\"}", &all));
+  CHECK(oximl_ratings_load(path, "{\"preset\": \"ml-100k\"}", &all)); /* the alias of "movielens_100k" */
   remove(path);
   CHECK(oximl_ratings_get_info(all, &info));
   EXPECT(info.ratings == N && info.users == USERS && info.items == ITEMS, "loaded %zu ratings", info.ratings);
@@ -161,7 +229,7 @@ int main(void) {
   base = sqrt(base / (double)n_test);
   oximl_recommender *svd = NULL;
   CHECK(oximl_recommender_fit(train, "{\"algorithm\": \"funk_svd\", \"factors\": 4, \"epochs\": 100, "
-                                     "\"learning_rate\": 0.02, \"reg_factors\": 0.1, \"seed\": 1}", &svd));
+                                     "\"learning_rate\": 0.02, \"reg_factors\": 0.1, \"seed\": 1}", &svd, NULL));
   oximl_recommender_metrics m;
   CHECK(oximl_recommender_evaluate(svd, test, K, 4.0f, &m));
   printf("FunkSvd: RMSE %.4f (mean predictor %.4f), MAE %.4f, NDCG@%d %.4f, precision %.4f over %zu users\n",
@@ -181,7 +249,7 @@ int main(void) {
      perfect group model has recall ~0.2 here. */
   oximl_recommender *als = NULL;
   CHECK(oximl_recommender_fit(train, "{\"algorithm\": \"implicit_als\", \"factors\": 8, \"iterations\": 10, "
-                                     "\"regularization\": 0.1, \"seed\": 3}", &als));
+                                     "\"regularization\": 0.1, \"seed\": 3}", &als, NULL));
   CHECK(oximl_recommender_evaluate(als, test, K, -INFINITY, &m));
   printf("ImplicitAls: NDCG@%d %.4f, precision %.4f, recall %.4f, MAP %.4f, coverage %.2f over %zu users\n", K,
          m.ndcg, m.precision, m.recall, m.map, m.coverage, m.users);
@@ -206,6 +274,7 @@ int main(void) {
   EXPECT(n == 5 && in_group >= 4, "new user: %zu of %zu in group 3", in_group, n);
   if (save_and_reload(als, test, "target/c-example-als.oximl")) return 1;
 
+  if (hostile_inputs(train) || cancel_from_another_thread(train)) return 1;
   oximl_recommender_free(svd);
   oximl_recommender_free(als);
   oximl_ratings_free(train);

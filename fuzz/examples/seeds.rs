@@ -139,11 +139,11 @@ fn recommenders() -> Result<()> {
         write("ratings_csv", name, [&[pick][..], body.as_bytes()].concat());
         write("ratings_csv", &format!("{name}-skip-invalid"), [&[pick | 16][..], body.as_bytes()].concat());
     }
-    let mut options = mf::CsvOptions::csv();
+    let mut options = mf::Preset::Csv.options();
     options.columns = (1, 0, 2, None);
     options.ratings.scale = Some((1.0, 5.0));
     write("ratings_csv_options", "swapped", format!("{}\n{}", json(&options), bodies[0].2));
-    write("ratings_csv_options", "ml1m", format!("{}\n{}", json(&mf::CsvOptions::movielens_1m()), bodies[3].2));
+    write("ratings_csv_options", "ml1m", format!("{}\n{}", json(&mf::Preset::Movielens1m.options()), bodies[3].2));
     Ok(())
 }
 

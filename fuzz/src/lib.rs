@@ -64,9 +64,9 @@ const HUGE: u128 = (LIMIT / 2) as u128;
 /// Floating-point operations a target lets one input cost (about 0.1 s).
 const WORK: u128 = 1 << 26;
 
-/// Whether an input asks for valid work too slow for fuzzing: more than [`WORK`] operations while its memory
+/// Whether an input asks for valid work too slow for fuzzing: more than `WORK` (2^26) operations while its memory
 /// (`elements`) stays within what the library may legitimately allocate. Sizes are `u128` products of `usize`s,
-/// so they never wrap; a size beyond [`HUGE`] is never skipped (the library must refuse it itself).
+/// so they never wrap; a size beyond `HUGE` (2 GiB of `f32`) is never skipped (the library must refuse it itself).
 ///
 /// ```
 /// assert!(oximl_fuzz::too_slow(1 << 10, 1 << 40));

@@ -2,7 +2,7 @@
 //! with preset or JSON options.
 
 use crate::{config_and_data, models, round_trip, too_slow};
-use oximl_core::mf::{Algorithm, CsvOptions, FunkSvd, MfModel, Ratings};
+use oximl_core::mf::{Algorithm, FunkSvd, MfModel, Preset, Ratings, RatingsCsvOptions};
 
 /// Predicts for known and unknown ids and recommends: errors are fine, panics are not.
 fn exercise(model: &MfModel) {
@@ -63,7 +63,7 @@ pub fn mf_algorithm_json(data: &[u8]) {
 }
 
 /// Parses ratings and, if any, fits a small FunkSVD on them (which checks the id maps and the scale).
-fn parse(body: &[u8], options: &CsvOptions) {
+fn parse(body: &[u8], options: &RatingsCsvOptions) {
     if let Ok(ratings) = Ratings::parse_csv(body, options)
         && let Ok(model) = (FunkSvd { factors: 2, epochs: 1, ..Default::default() }).fit(&ratings)
     {
@@ -76,21 +76,23 @@ fn parse(body: &[u8], options: &CsvOptions) {
 pub fn ratings_csv(data: &[u8]) {
     let Some((&pick, body)) = data.split_first() else { return };
     let mut options = match pick % 5 {
-        0 => CsvOptions::csv(),
-        1 => CsvOptions::tsv(),
-        2 => CsvOptions::movielens_100k(),
-        3 => CsvOptions::movielens_1m(),
-        _ => CsvOptions::movielens_csv(),
+        0 => Preset::Csv.options(),
+        1 => Preset::Tsv.options(),
+        2 => Preset::Movielens100k.options(),
+        3 => Preset::Movielens1m.options(),
+        _ => Preset::MovielensCsv.options(),
     };
     options.header ^= pick & 8 != 0;
     options.skip_invalid ^= pick & 16 != 0;
     parse(body, &options);
 }
 
-/// `mf::CsvOptions` from JSON on the first line, applied to the rest of the input.
+/// `mf::RatingsCsvOptions::from_json` (what C and Python call) on the first line, applied to the rest of the input.
 pub fn ratings_csv_options(data: &[u8]) {
     let (config, body) = config_and_data(data);
-    if let Ok(options) = serde_json::from_slice::<CsvOptions>(config) {
+    if let Ok(value) = serde_json::from_slice(config)
+        && let Ok(options) = RatingsCsvOptions::from_json(value)
+    {
         parse(body, &options);
     }
 }

@@ -40,16 +40,6 @@ Id = Union[str, int]
 FoldedUser = _oximl.FoldedUser
 PathLike = Union[str, "os.PathLike[str]"]
 
-#: File layouts of ``Ratings.load``: (separator, header, rating scale).
-LAYOUTS: dict[str, tuple[str, bool, tuple[float, float] | None]] = {
-    "csv": (",", True, None),
-    "tsv": ("\t", False, None),
-    "ml-100k": ("\t", False, (1.0, 5.0)),  # u.data
-    "ml-1m": ("::", False, (1.0, 5.0)),  # ratings.dat (ml-10m: scale=(0.5, 5))
-    "ml-latest": (",", True, (0.5, 5.0)),  # ratings.csv of ml-latest, ml-25m, ml-32m
-}
-
-
 def _id(x: Any, what: str) -> str:
     """An id as the core stores it: strings as they are, integers as their decimal text."""
     if isinstance(x, str):
@@ -57,6 +47,12 @@ def _id(x: Any, what: str) -> str:
     if isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)):
         return str(int(x))
     raise TypeError(f"{what} ids must be str or int, got {type(x).__name__}")
+
+
+def _options(scale: tuple[float, float] | None, duplicates: str | None) -> dict[str, Any]:
+    """The given ``RatingsOptions`` fields (the core fills in the others)."""
+    given = {"scale": None if scale is None else [scale[0], scale[1]], "duplicates": duplicates}
+    return {key: value for key, value in given.items() if value is not None}
 
 
 def _ids(xs: Iterable[Any], what: str) -> list[str]:
@@ -72,12 +68,12 @@ class Ratings:
 
     ``Ratings(rows)`` takes any iterable of ``(user, item, rating)`` or ``(user, item, rating, timestamp)`` tuples;
     ``Ratings.from_arrays`` takes columns; ``Ratings.load`` reads a file. ``scale=(min, max)`` refuses ratings
-    outside it and clips predictions to it (default: the observed range); ``duplicates`` is ``"last"`` (the last
-    rating of a pair wins) or ``"mean"``.
+    outside it and clips predictions to it (default: the observed range); ``duplicates`` is ``"last_wins"`` (the
+    default, alias ``"last"``: the last rating of a pair wins) or ``"mean"``.
     """
 
     def __init__(self, rows: Iterable[Sequence[Any]] = (), *, scale: tuple[float, float] | None = None,
-                 duplicates: str = "last") -> None:
+                 duplicates: str | None = None) -> None:
         rows = [tuple(r) for r in rows]
         widths = {len(r) for r in rows}
         if not widths <= {3} and not widths <= {4}:
@@ -89,7 +85,7 @@ class Ratings:
 
     @classmethod
     def from_arrays(cls, users: Iterable[Id], items: Iterable[Id], ratings: Any, timestamps: Any = None, *,
-                    scale: tuple[float, float] | None = None, duplicates: str = "last") -> Ratings:
+                    scale: tuple[float, float] | None = None, duplicates: str | None = None) -> Ratings:
         """Ratings from columns (lists or numpy arrays) of equal length."""
         values = np.ascontiguousarray(ratings, dtype=np.float32)
         if values.ndim != 1:
@@ -100,27 +96,24 @@ class Ratings:
             if stamps.ndim != 1 or stamps.dtype.kind not in "iu":
                 raise ValueError("timestamps must be a 1-D sequence of integers")
             stamps = np.ascontiguousarray(stamps, dtype=np.int64)
-        scale = None if scale is None else (float(scale[0]), float(scale[1]))
         return cls._wrap(_oximl.Ratings.from_columns(_ids(users, "user"), _ids(items, "item"), values, stamps,
-                                                     scale, duplicates))
+                                                     _config.dumps("options", _options(scale, duplicates))))
 
     @classmethod
-    def load(cls, path: PathLike, layout: str = "csv", *, sep: str | None = None, header: bool | None = None,
-             columns: tuple[int, int, int, int | None] = (0, 1, 2, 3), scale: tuple[float, float] | None = None,
-             duplicates: str = "last", skip_invalid: bool = False) -> Ratings:
-        """Reads a delimited file. ``layout`` is one of ``LAYOUTS`` ("csv": comma-separated with a header,
-        "tsv", "ml-100k" for ``u.data``, "ml-1m" for ``ratings.dat``, "ml-latest" for ``ratings.csv``); ``sep``,
-        ``header`` and ``scale`` override it. ``columns`` = 0-based (user, item, rating, timestamp or None); the
-        timestamp is read when the line has that column. A malformed line raises ``FormatError`` (an ``OSError``)
-        naming it, unless ``skip_invalid`` (see ``skipped``)."""
-        if layout not in LAYOUTS:
-            raise ValueError(f"unknown layout {layout!r}; expected one of {sorted(LAYOUTS)}")
-        lsep, lheader, lscale = LAYOUTS[layout]
-        scale = lscale if scale is None else (float(scale[0]), float(scale[1]))
-        u, i, r, t = columns
-        return cls._wrap(_oximl.Ratings.read_csv(os.fspath(path), lsep if sep is None else sep,
-                                                 lheader if header is None else bool(header), (u, i, r, t),
-                                                 bool(skip_invalid), scale, duplicates))
+    def load(cls, path: PathLike, layout: str | None = None, *, sep: str | None = None,
+             header: bool | None = None, columns: tuple[int, int, int, int | None] | None = None,
+             scale: tuple[float, float] | None = None, duplicates: str | None = None,
+             skip_invalid: bool | None = None) -> Ratings:
+        """Reads a delimited file. ``layout`` is a preset of the core: "csv" (the default: comma-separated with a
+        header), "tsv", "movielens_100k" (alias "ml-100k") for ``u.data``, "movielens_1m" ("ml-1m") for
+        ``ratings.dat``, "movielens_csv" ("ml-latest") for ``ratings.csv``; ``sep``, ``header``, ``columns``
+        (0-based user, item, rating, timestamp or None) and ``scale`` override it. With a one-character ``sep``
+        quoted fields are read as CSV (``"Heat, 1995"`` is one field). A malformed line raises ``FormatError``
+        (an ``OSError``) naming it, unless ``skip_invalid`` (see ``skipped``). Ctrl-C stops the reading."""
+        given = {"preset": layout, "separator": sep, "header": header, "skip_invalid": skip_invalid,
+                 "columns": None if columns is None else list(columns), "ratings": _options(scale, duplicates)}
+        options = {key: value for key, value in given.items() if value is not None and value != {}}
+        return cls._wrap(_oximl.Ratings.read_csv(os.fspath(path), _config.dumps("options", options)))
 
     @classmethod
     def _wrap(cls, core: Any) -> Ratings:
@@ -194,8 +187,8 @@ class Ratings:
                 "ratings": self.ratings, "timestamps": self.timestamps, "scale": self.scale}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self._core = _oximl.Ratings.from_columns(state["users"], state["items"], state["ratings"],
-                                                 state["timestamps"], state["scale"], "last")
+        self._core = Ratings.from_arrays(state["users"], state["items"], state["ratings"], state["timestamps"],
+                                         scale=state["scale"])._core
 
 
 def train_test_split(ratings: Ratings, test_size: float = 0.2, random_state: int = 0,
@@ -203,15 +196,16 @@ def train_test_split(ratings: Ratings, test_size: float = 0.2, random_state: int
     """A seeded (train, test) split, as Surprise's ``train_test_split``: ``test_size`` of all ratings at random,
     or of each user's ratings with ``per_user=True`` (each user keeps at least one in training). Both parts share
     the id maps of ``ratings``."""
-    split = ratings._core.split_per_user if per_user else ratings._core.split_random
-    train, test = split(float(test_size), int(random_state))
+    split = {"method": "per_user_fraction" if per_user else "random", "test_fraction": test_size,
+             "seed": random_state}
+    train, test = ratings._core.split(_config.dumps("split", split))
     return Ratings._wrap(train), Ratings._wrap(test)
 
 
 def leave_last_k(ratings: Ratings, k: int = 1) -> tuple[Ratings, Ratings]:
     """Each user's ``k`` latest ratings (by timestamp; needed) go to the test part; users with ``k`` or fewer
     ratings stay in training."""
-    train, test = ratings._core.leave_last_k(int(k))
+    train, test = ratings._core.split(_config.dumps("split", {"method": "leave_last_k", "k": k}))
     return Ratings._wrap(train), Ratings._wrap(test)
 
 
@@ -243,7 +237,8 @@ class _Recommender:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
 
     def fit(self, ratings: Ratings | Iterable[Sequence[Any]]) -> _Recommender:
-        """Trains on ``ratings`` (a ``Ratings`` or rows for one); returns ``self``."""
+        """Trains on ``ratings`` (a ``Ratings`` or rows for one); returns ``self``. Ctrl-C stops the training
+        (``KeyboardInterrupt``, the model left as it was)."""
         self._core = _oximl.MfModel.fit(_ratings(ratings)._core, _config.dumps("algorithm", self._config()))
         return self
 

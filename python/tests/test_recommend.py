@@ -1,10 +1,15 @@
+import json
 import math
 import pickle
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
 
 import oximl
+from oximl import _oximl
 from oximl.recommend import (ALS, FunkSVD, ImplicitALS, Ratings, average_precision_at_k, coverage, leave_last_k,
                              mae, map_at_k, ndcg_at_k, precision_at_k, ranking_metrics, recall_at_k, rmse,
                              train_test_split)
@@ -311,3 +316,59 @@ def test_funksvd_rmse_within_one_percent_of_surprise(tmp_path):
     train, test = (Ratings.load(paths[k], "tsv", scale=(1, 5)) for k in ("train", "test"))
     ours = rmse(FunkSVD(random_state=0, **params).fit(train), test)
     assert abs(ours - theirs) / theirs < 0.01, (ours, theirs)
+
+
+def test_sizes_from_arguments_raise_instead_of_aborting(small):
+    for model in (FunkSVD(n_epochs=10**18), FunkSVD(n_factors=10**10), FunkSVD(n_factors=2**62),
+                  ALS(iterations=10**18), ImplicitALS(cg_steps=10**18)):
+        with pytest.raises(oximl.InvalidArgumentError):
+            model.fit(small)
+    with pytest.raises(oximl.InvalidArgumentError):
+        Ratings.load(__file__, columns=(2**64 - 1, 1, 2, None))
+
+
+def test_r_write_csv_quotes_and_the_one_vocabulary(tmp_path):
+    # What R's write.csv writes: a quoted header, quoted strings and a row-name column first.
+    path = tmp_path / "r.csv"
+    path.write_text('"","user","title","rating"\n"1","7","Heat, 1995",4\n"2","8","Heat, 1995",5\n'
+                    '"3","7","Toy Story (1995)",3\n')
+    r = Ratings.load(path, columns=(1, 2, 3, None))
+    assert list(r) == [("7", "Heat, 1995", 4.0), ("8", "Heat, 1995", 5.0), ("7", "Toy Story (1995)", 3.0)]
+    # Each name is the core's, and the old spellings are its aliases.
+    for dup in ("last", "last_wins"):
+        assert Ratings([("u", "i", 1.0), ("u", "i", 3.0)], duplicates=dup).ratings.tolist() == [3.0]
+    (tmp_path / "u.data").write_text("196\t242\t3\t881250949\n")
+    assert len(Ratings.load(tmp_path / "u.data", "movielens_100k")) == len(Ratings.load(tmp_path / "u.data", "ml-100k"))
+    with pytest.raises(oximl.InvalidArgumentError, match="seperator"):
+        _oximl.Ratings.read_csv(str(path), '{"seperator": ";"}')
+
+
+INTERRUPT = textwrap.dedent(
+    """
+    import json, os, signal, threading, time
+    from oximl.recommend import ALS, FunkSVD, ImplicitALS, Ratings
+
+    rows = [(u, (u * 7 + j * 13) % 2000, 1 + (u + j) % 5) for u in range(3000) for j in range(60)]
+    data = Ratings(rows)
+    out = {}
+    for model in (FunkSVD(n_factors=32, n_epochs=10**6), ALS(factors=32, iterations=10**6),
+                  ImplicitALS(factors=32, iterations=10**6)):
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+        start = time.perf_counter()
+        try:
+            model.fit(data)
+            out[type(model).__name__] = None
+        except KeyboardInterrupt:
+            out[type(model).__name__] = time.perf_counter() - start
+    print(json.dumps(out))
+    """
+)
+
+
+def test_ctrl_c_stops_recommender_fit():
+    out = subprocess.run([sys.executable, "-c", INTERRUPT], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    seconds = json.loads(out.stdout.strip().splitlines()[-1])
+    # The signal comes after 0.5 s; the fits poll per row or per few thousand ratings and the binding every 50 ms.
+    for name, took in seconds.items():
+        assert took is not None and 0.5 <= took < 1.5, (name, took)

@@ -19,11 +19,13 @@
 mod cancel;
 mod convert;
 mod embeddings;
+mod ratings;
 mod recommender;
 mod sequential;
 
 pub use cancel::*;
 pub use embeddings::*;
+pub use ratings::*;
 pub use recommender::*;
 pub use sequential::*;
 

@@ -1,27 +1,17 @@
-//! `oximl_ratings` and `oximl_recommender`: matrix-factorization recommenders from C. Ids are UTF-8 strings;
-//! options and hyper-parameters travel as JSON with the field names of the Rust types (`CsvOptions`,
-//! `RatingsOptions`, `FunkSvd`, `Als`, `ImplicitAls`). Results with ids are written into caller buffers: `ids`
-//! receives pointers owned by the model handle (valid until it is freed), `scores` the matching scores.
+//! `oximl_recommender`: matrix-factorization recommenders from C, trained on `oximl_ratings`. Ids are UTF-8
+//! strings; hyper-parameters travel as JSON with the field names of the Rust types (`FunkSvd`, `Als`,
+//! `ImplicitAls`). Results with ids are written into caller buffers: `ids` receives pointers owned by the model
+//! handle (valid until it is freed), `scores` the matching scores.
 
-use super::convert::{CIds, Ranked, boxed, config, merged, object, release, strings, values};
-use super::convert::{handle, out_slot, text};
+use super::cancel::oximl_cancel;
+use super::convert::{CIds, Ranked, boxed, config, handle, out_slot, release, strings, text, values};
+use super::ratings::oximl_ratings;
 use super::{guard, oximl_status};
 use oximl_core::Persist;
-use oximl_core::mf::{Algorithm, CsvOptions, MfModel, Ratings, RatingsBuilder, RatingsOptions, metrics, split};
+use oximl_core::mf::{Algorithm, MfModel, metrics};
 use oximl_core::{Error, Result};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::ffi::{CString, c_char};
 use std::mem::MaybeUninit;
-
-/// An opaque set of ratings (user id, item id, rating, optional timestamp). Immutable once built: every
-/// function taking a `const oximl_ratings *` is safe to call concurrently on one handle.
-pub struct oximl_ratings {
-    ratings: Ratings,
-}
-impl super::convert::Handle for oximl_ratings {
-    const NAME: &str = "oximl_ratings";
-}
 
 /// An opaque trained recommender (`MfModel`). Immutable once created: `predict`, `recommend*`,
 /// `similar_items`, `evaluate`, `save` and the accessors are safe to call concurrently on one handle; `free`
@@ -32,24 +22,6 @@ pub struct oximl_recommender {
 }
 impl super::convert::Handle for oximl_recommender {
     const NAME: &str = "oximl_recommender";
-}
-
-/// Sizes of a ratings set.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct oximl_ratings_info {
-    /// Ratings after deduplication.
-    pub ratings: usize,
-    /// Distinct users.
-    pub users: usize,
-    /// Distinct items.
-    pub items: usize,
-    /// Lines skipped by a loader with `skip_invalid`.
-    pub skipped: usize,
-    /// The rating scale: declared, or the smallest and largest rating seen.
-    pub scale_min: f32,
-    /// See `scale_min`.
-    pub scale_max: f32,
 }
 
 /// What a trained recommender is.
@@ -94,170 +66,6 @@ pub struct oximl_recommender_metrics {
     pub users: usize,
 }
 
-fn new_ratings(ratings: Ratings, out: &mut MaybeUninit<*mut oximl_ratings>) {
-    boxed(oximl_ratings { ratings }, out);
-}
-
-/// Builds ratings from `n` triplets: `users[i]` rated `items[i]` with `ratings[i]` (and `timestamps[i]` when
-/// `timestamps` is not NULL). `options_json` may be NULL or `{"scale": [1, 5], "duplicates": "last_wins" |
-/// "mean"}` (a declared scale refuses ratings outside it and clips predictions to it). Errors: NULL arrays,
-/// `n = 0`, a non-finite or out-of-scale rating, ids that are not UTF-8.
-///
-/// ```c
-/// const char *users[] = {"alice", "alice", "bob"}, *items[] = {"x", "y", "x"};
-/// float r[] = {5, 1, 4};
-/// oximl_ratings *ratings = NULL;
-/// oximl_ratings_new(users, items, r, NULL, 3, "{\"scale\": [1, 5]}", &ratings);
-/// ```
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub extern "C" fn oximl_ratings_new(
-    users: *const *const c_char,
-    items: *const *const c_char,
-    ratings: *const f32,
-    timestamps: *const i64,
-    n: usize,
-    options_json: *const c_char,
-    out: *mut *mut oximl_ratings,
-) -> oximl_status {
-    guard(|| {
-        let slot = out_slot("out", out)?;
-        let options: RatingsOptions = config("options_json", options_json, Some(&RatingsOptions::default()))?;
-        let (u, i, r) = (strings("users", users, n)?, strings("items", items, n)?, values("ratings", ratings, n)?);
-        let t = (!timestamps.is_null()).then(|| values("timestamps", timestamps, n)).transpose()?;
-        let mut b = RatingsBuilder::new(options)?;
-        for k in 0..n {
-            match t {
-                Some(t) => b.push_at(u[k], i[k], r[k], t[k])?,
-                None => b.push(u[k], i[k], r[k])?,
-            }
-        }
-        new_ratings(b.build()?, slot);
-        Ok(())
-    })
-}
-
-/// Reads a delimited ratings file. `options_json` may be NULL (comma-separated `user,item,rating[,timestamp]`
-/// with a header) or an object: `"preset"`: `"csv"` (the default), `"tsv"`, `"movielens_100k"` (`u.data`),
-/// `"movielens_1m"` (`ratings.dat`, `::`-separated) or `"movielens_csv"` (`ratings.csv`), then any field to
-/// change: `"separator"` (string), `"header"` (bool), `"skip_invalid"` (bool: skip and count bad lines instead of
-/// failing), `"columns"` (`[user, item, rating, timestamp or null]`, 0-based), `"ratings"` (`{"scale": [1, 5],
-/// "duplicates": "mean"}`). Errors: `OXIML_STATUS_IO` (cannot read), `OXIML_STATUS_FORMAT` (a bad line, named).
-///
-/// ```c
-/// oximl_ratings *r = NULL;
-/// oximl_ratings_load("ml-100k/u.data", "{\"preset\": \"movielens_100k\"}", &r);
-/// ```
-#[unsafe(no_mangle)]
-pub extern "C" fn oximl_ratings_load(
-    path: *const c_char,
-    options_json: *const c_char,
-    out: *mut *mut oximl_ratings,
-) -> oximl_status {
-    guard(|| {
-        let slot = out_slot("out", out)?;
-        let path = text("path", path)?;
-        let mut patch = object("options_json", options_json, true)?;
-        let preset = match patch.as_object_mut().and_then(|o| o.remove("preset")) {
-            None => CsvOptions::csv(),
-            Some(Value::String(p)) => match p.as_str() {
-                "csv" => CsvOptions::csv(),
-                "tsv" => CsvOptions::tsv(),
-                "movielens_100k" => CsvOptions::movielens_100k(),
-                "movielens_1m" => CsvOptions::movielens_1m(),
-                "movielens_csv" => CsvOptions::movielens_csv(),
-                other => return Err(Error::invalid("preset", format!("unknown preset `{other}`"))),
-            },
-            Some(other) => return Err(Error::invalid("preset", format!("must be a string, got {other}"))),
-        };
-        let options: CsvOptions = merged("options_json", patch, Some(&preset))?;
-        new_ratings(Ratings::read_csv(path, &options)?, slot);
-        Ok(())
-    })
-}
-
-/// How to split ratings into train and test parts.
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "method", rename_all = "snake_case")]
-enum Split {
-    Random {
-        test_fraction: f32,
-        #[serde(default)]
-        seed: u64,
-    },
-    PerUserFraction {
-        test_fraction: f32,
-        #[serde(default)]
-        seed: u64,
-    },
-    LeaveLastK {
-        k: usize,
-    },
-}
-
-/// Splits ratings into two new sets that keep the ids of the whole: `split_json` is `{"method": "random",
-/// "test_fraction": 0.2, "seed": 0}`, `{"method": "per_user_fraction", "test_fraction": 0.2, "seed": 0}` (per
-/// user, keeping one in training) or `{"method": "leave_last_k", "k": 1}` (each user's latest, by timestamp).
-/// Free both with `oximl_ratings_free`.
-///
-/// ```c
-/// oximl_ratings *train = NULL, *test = NULL;
-/// oximl_ratings_split(all, "{\"method\": \"random\", \"test_fraction\": 0.2, \"seed\": 1}", &train, &test);
-/// ```
-#[unsafe(no_mangle)]
-pub extern "C" fn oximl_ratings_split(
-    ratings: *const oximl_ratings,
-    split_json: *const c_char,
-    train: *mut *mut oximl_ratings,
-    test: *mut *mut oximl_ratings,
-) -> oximl_status {
-    guard(|| {
-        let (train, test) = (out_slot("train", train)?, out_slot("test", test)?);
-        let r = &handle("ratings", ratings)?.ratings;
-        let (a, b) = match config::<Split>("split_json", split_json, None)? {
-            Split::Random { test_fraction, seed } => split::random(r, test_fraction, seed)?,
-            Split::PerUserFraction { test_fraction, seed } => split::per_user_fraction(r, test_fraction, seed)?,
-            Split::LeaveLastK { k } => split::leave_last_k(r, k)?,
-        };
-        new_ratings(a, train);
-        new_ratings(b, test);
-        Ok(())
-    })
-}
-
-/// Sizes and scale of a ratings set.
-///
-/// ```c
-/// oximl_ratings_info info; oximl_ratings_get_info(ratings, &info); printf("%zu users\n", info.users);
-/// ```
-#[unsafe(no_mangle)]
-pub extern "C" fn oximl_ratings_get_info(ratings: *const oximl_ratings, out: *mut oximl_ratings_info) -> oximl_status {
-    guard(|| {
-        let slot = out_slot("out", out)?;
-        let r = &handle("ratings", ratings)?.ratings;
-        let (scale_min, scale_max) = r.scale();
-        slot.write(oximl_ratings_info {
-            ratings: r.len(),
-            users: r.users().len(),
-            items: r.items().len(),
-            skipped: r.skipped(),
-            scale_min,
-            scale_max,
-        });
-        Ok(())
-    })
-}
-
-/// Releases ratings; NULL is a no-op.
-///
-/// ```c
-/// oximl_ratings_free(ratings);
-/// ```
-#[unsafe(no_mangle)]
-pub extern "C" fn oximl_ratings_free(ratings: *mut oximl_ratings) {
-    release(ratings)
-}
-
 fn new_recommender(model: MfModel, out: &mut MaybeUninit<*mut oximl_recommender>) -> Result<()> {
     let items = CIds::new(model.items().ids())?;
     boxed(oximl_recommender { model, items }, out);
@@ -265,9 +73,9 @@ fn new_recommender(model: MfModel, out: &mut MaybeUninit<*mut oximl_recommender>
 }
 
 impl oximl_recommender {
-    /// The model's ranked `(item id, score)` list as id pointers owned by this handle.
-    fn ranked(&self, list: Vec<(String, f32)>) -> impl Iterator<Item = Result<(*const c_char, f32)>> + '_ {
-        list.into_iter().map(|(id, s)| Ok((self.items.get(self.model.items().index(&id))?, s)))
+    /// The model's ranked `(item index, score)` list as id pointers owned by this handle.
+    fn ranked(&self, list: Vec<(usize, f32)>) -> impl Iterator<Item = Result<(*const c_char, f32)>> + '_ {
+        list.into_iter().map(|(i, s)| Ok((self.items.get(Some(i))?, s)))
     }
 }
 
@@ -280,26 +88,27 @@ impl oximl_recommender {
 /// - `{"algorithm": "implicit_als", "factors": 64, "iterations": 15, "regularization": 0.01, "alpha": 1.0,
 ///   "cg_steps": 3, "init_std": 0.01, "seed": 0}` (implicit feedback, confidence `1 + alpha·r`).
 ///
-/// Results are deterministic for a given seed, whatever the thread count. Free with `oximl_recommender_free`.
+/// `factors` is at most 4096, `epochs`/`iterations`/`cg_steps` at most 2^20, `blocks` at most 1024. Results are
+/// deterministic for a given seed, whatever the thread count. `cancel` (may be NULL) stops the training from
+/// another thread: the call then returns `OXIML_STATUS_CANCELLED` within about a second. Free with
+/// `oximl_recommender_free`.
 ///
 /// ```c
 /// oximl_recommender *model = NULL;
-/// oximl_recommender_fit(train, "{\"algorithm\": \"funk_svd\", \"factors\": 16, \"epochs\": 30}", &model);
+/// oximl_recommender_fit(train, "{\"algorithm\": \"funk_svd\", \"factors\": 16, \"epochs\": 30}", &model, NULL);
 /// ```
 #[unsafe(no_mangle)]
 pub extern "C" fn oximl_recommender_fit(
     ratings: *const oximl_ratings,
     config_json: *const c_char,
     out: *mut *mut oximl_recommender,
+    cancel: *const oximl_cancel,
 ) -> oximl_status {
     guard(|| {
         let slot = out_slot("out", out)?;
         let r = &handle("ratings", ratings)?.ratings;
-        let model = match config::<Algorithm>("config_json", config_json, None)? {
-            Algorithm::FunkSvd(a) => a.fit(r)?,
-            Algorithm::Als(a) => a.fit(r)?,
-            Algorithm::ImplicitAls(a) => a.fit(r)?,
-        };
+        let cancel = super::cancel::token(cancel)?;
+        let model = config::<Algorithm>("config_json", config_json, None)?.fit_cancellable(r, &cancel)?;
         new_recommender(model, slot)
     })
 }
@@ -473,9 +282,6 @@ pub extern "C" fn oximl_recommender_evaluate(
     guard(|| {
         let slot = out_slot("out", out)?;
         let (m, t) = (&handle("model", model)?.model, &handle("test", test)?.ratings);
-        if threshold.is_nan() {
-            return Err(Error::NonFinite("threshold is NaN".into()));
-        }
         let r = metrics::ranking(m, t, k, threshold)?;
         slot.write(oximl_recommender_metrics {
             rmse: metrics::rmse(m, t)?,

@@ -2,13 +2,12 @@
 //! `oximl.recommend`. Ids arrive as strings (`oximl.recommend` turns integer ids into their decimal text, as the
 //! core does); training, batch scoring and metrics run with the GIL released.
 
-use crate::{detach, from_json, to_py_bytes, to_py_err};
+use crate::{detach, detach_cancellable, from_json, to_py_bytes, to_py_err};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, ToPyArray};
+use oximl_core::Error;
 use oximl_core::Persist;
-use oximl_core::mf::{
-    Algorithm, CsvOptions, Duplicates, Folded, MfModel, Ratings, RatingsBuilder, RatingsOptions, metrics, split,
-};
-use oximl_core::{Error, Result};
+use oximl_core::mf::split::Split;
+use oximl_core::mf::{Algorithm, Folded, MfModel, Ratings, RatingsBuilder, RatingsCsvOptions, RatingsOptions, metrics};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use std::collections::HashSet;
@@ -20,33 +19,24 @@ pub struct PyRatings {
     inner: Ratings,
 }
 
-fn ratings_options(scale: Option<(f32, f32)>, duplicates: &str) -> Result<RatingsOptions> {
-    let duplicates = match duplicates {
-        "last" => Duplicates::LastWins,
-        "mean" => Duplicates::Mean,
-        other => return Err(Error::invalid("duplicates", format!("expected 'last' or 'mean', got {other:?}"))),
-    };
-    Ok(RatingsOptions { scale, duplicates })
-}
-
 fn pair(parts: (Ratings, Ratings)) -> (PyRatings, PyRatings) {
     (PyRatings { inner: parts.0 }, PyRatings { inner: parts.1 })
 }
 
 #[pymethods]
 impl PyRatings {
-    /// Ratings from columns of equal length (ids as strings).
+    /// Ratings from columns of equal length (ids as strings); `options_json` holds `RatingsOptions`.
     #[staticmethod]
-    #[pyo3(signature = (users, items, ratings, timestamps=None, scale=None, duplicates="last"))]
+    #[pyo3(signature = (users, items, ratings, timestamps, options_json))]
     fn from_columns(
         py: Python<'_>,
         users: Vec<String>,
         items: Vec<String>,
         ratings: PyReadonlyArray1<'_, f32>,
         timestamps: Option<PyReadonlyArray1<'_, i64>>,
-        scale: Option<(f32, f32)>,
-        duplicates: &str,
+        options_json: &str,
     ) -> PyResult<Self> {
+        let options: RatingsOptions = from_json(py, "options", options_json)?;
         let (values, times) = (ratings.as_array(), timestamps.as_ref().map(|t| t.as_array()));
         let inner = detach(py, move || {
             let n = users.len();
@@ -59,7 +49,7 @@ impl PyRatings {
                 );
                 return Err(Error::shape("columns of equal length", got));
             }
-            let mut b = RatingsBuilder::new(ratings_options(scale, duplicates)?)?;
+            let mut b = RatingsBuilder::new(options)?;
             for (k, (u, i)) in users.into_iter().zip(items).enumerate() {
                 match times {
                     Some(t) => b.push_at(u, i, values[k], t[k])?,
@@ -71,24 +61,13 @@ impl PyRatings {
         Ok(PyRatings { inner })
     }
 
-    /// Reads a delimited file; `columns` = (user, item, rating, timestamp or None), 0-based.
+    /// Reads a delimited file; `options_json` is a preset and the fields to change (`RatingsCsvOptions::from_json`).
+    /// Ctrl-C stops the reading.
     #[staticmethod]
-    #[pyo3(signature = (path, separator, header, columns, skip_invalid=false, scale=None, duplicates="last"))]
-    #[allow(clippy::too_many_arguments)]
-    fn read_csv(
-        py: Python<'_>,
-        path: PathBuf,
-        separator: String,
-        header: bool,
-        columns: (usize, usize, usize, Option<usize>),
-        skip_invalid: bool,
-        scale: Option<(f32, f32)>,
-        duplicates: &str,
-    ) -> PyResult<Self> {
-        let inner = detach(py, move || {
-            let ratings = ratings_options(scale, duplicates)?;
-            Ratings::read_csv(&path, &CsvOptions { separator, header, skip_invalid, columns, ratings })
-        })?;
+    fn read_csv(py: Python<'_>, path: PathBuf, options_json: &str) -> PyResult<Self> {
+        let patch: serde_json::Value = from_json(py, "options", options_json)?;
+        let options = RatingsCsvOptions::from_json(patch).map_err(|e| to_py_err(py, e))?;
+        let inner = detach_cancellable(py, move |cancel| Ratings::read_csv_cancellable(&path, &options, cancel))?;
         Ok(PyRatings { inner })
     }
 
@@ -151,22 +130,11 @@ impl PyRatings {
         self.inner.timestamps().map(|t| t.to_pyarray(py))
     }
 
-    /// A seeded random (train, test) split.
-    fn split_random(&self, py: Python<'_>, test_fraction: f32, seed: u64) -> PyResult<(Self, Self)> {
+    /// `(train, test)` by a `split::Split` given as JSON.
+    fn split(&self, py: Python<'_>, split_json: &str) -> PyResult<(Self, Self)> {
+        let split: Split = from_json(py, "split", split_json)?;
         let r = &self.inner;
-        Ok(pair(detach(py, move || split::random(r, test_fraction, seed))?))
-    }
-
-    /// A seeded per-user fraction split.
-    fn split_per_user(&self, py: Python<'_>, test_fraction: f32, seed: u64) -> PyResult<(Self, Self)> {
-        let r = &self.inner;
-        Ok(pair(detach(py, move || split::per_user_fraction(r, test_fraction, seed))?))
-    }
-
-    /// Each user's `k` latest ratings go to the test part.
-    fn leave_last_k(&self, py: Python<'_>, k: usize) -> PyResult<(Self, Self)> {
-        let r = &self.inner;
-        Ok(pair(detach(py, move || split::leave_last_k(r, k))?))
+        Ok(pair(detach(py, move || split.apply(r))?))
     }
 }
 
@@ -200,16 +168,12 @@ type Scored = Vec<(String, f32)>;
 #[pymethods]
 impl PyMfModel {
     /// Trains on `ratings` with the algorithm given as JSON (`{"algorithm": "funk_svd" | "als" | "implicit_als",
-    /// <hyper-parameters>}`).
+    /// <hyper-parameters>}`); Ctrl-C stops the training (`KeyboardInterrupt`).
     #[staticmethod]
     fn fit(py: Python<'_>, ratings: &Bound<'_, PyRatings>, algorithm_json: &str) -> PyResult<Self> {
         let algorithm: Algorithm = from_json(py, "algorithm", algorithm_json)?;
         let r = &ratings.get().inner;
-        let inner = detach(py, move || match &algorithm {
-            Algorithm::FunkSvd(a) => a.fit(r),
-            Algorithm::Als(a) => a.fit(r),
-            Algorithm::ImplicitAls(a) => a.fit(r),
-        })?;
+        let inner = detach_cancellable(py, move |cancel| algorithm.fit_cancellable(r, cancel))?;
         Ok(PyMfModel { inner })
     }
 
@@ -241,7 +205,7 @@ impl PyMfModel {
 
     fn recommend(&self, py: Python<'_>, user: &str, k: usize, exclude_seen: bool) -> PyResult<Scored> {
         let model = &self.inner;
-        detach(py, move || model.recommend(user, k, exclude_seen))
+        detach(py, move || model.recommend_ids(user, k, exclude_seen))
     }
 
     fn recommend_batch(
@@ -252,12 +216,12 @@ impl PyMfModel {
         exclude_seen: bool,
     ) -> PyResult<Vec<Scored>> {
         let model = &self.inner;
-        detach(py, move || model.recommend_batch(&users, k, exclude_seen))
+        detach(py, move || model.recommend_batch_ids(&users, k, exclude_seen))
     }
 
     fn similar_items(&self, py: Python<'_>, item: &str, k: usize) -> PyResult<Scored> {
         let model = &self.inner;
-        detach(py, move || model.similar_items(item, k))
+        detach(py, move || model.similar_items_ids(item, k))
     }
 
     fn fold_in(&self, py: Python<'_>, ratings: Vec<(String, f32)>) -> PyResult<PyFolded> {
@@ -273,7 +237,7 @@ impl PyMfModel {
         exclude_seen: bool,
     ) -> PyResult<Scored> {
         let (model, folded) = (&self.inner, &user.get().inner);
-        detach(py, move || model.recommend_folded(folded, k, exclude_seen))
+        detach(py, move || model.recommend_folded_ids(folded, k, exclude_seen))
     }
 
     #[getter]

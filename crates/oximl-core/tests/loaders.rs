@@ -3,7 +3,7 @@
 
 use oximl_core::data::{CsvOptions, read_csv, read_csv_from};
 use oximl_core::embed::{KeyedVectors, LoadOptions};
-use oximl_core::mf::{CsvOptions as RatingsOptions, Ratings};
+use oximl_core::mf::{Preset, Ratings};
 use oximl_core::nn::Sequential;
 use oximl_core::{Error, Persist};
 use std::io::Read;
@@ -16,7 +16,7 @@ type Loader = fn(&Path) -> Result<(), Error>;
 /// The four loaders, each reduced to its error.
 const LOADERS: [(&str, Loader); 4] = [
     ("model file", |p| Sequential::load(p).map(drop)),
-    ("ratings CSV", |p| Ratings::read_csv(p, &RatingsOptions::movielens_100k()).map(drop)),
+    ("ratings CSV", |p| Ratings::read_csv(p, &Preset::Movielens100k.options()).map(drop)),
     ("word vectors", |p| KeyedVectors::read(p, &LoadOptions::default()).map(drop)),
     ("data CSV", |p| read_csv(p, &CsvOptions::new()).map(drop)),
 ];
@@ -80,7 +80,7 @@ fn a_csv_line_without_end_is_a_format_error_not_unbounded_memory() {
     // The ratings reader is bounded too.
     let path = std::env::temp_dir().join(format!("oximl_loaders_long_{}.data", std::process::id()));
     std::fs::write(&path, vec![b'3'; 65 << 20]).unwrap();
-    let e = Ratings::read_csv(&path, &RatingsOptions::movielens_100k()).unwrap_err();
+    let e = Ratings::read_csv(&path, &Preset::Movielens100k.options()).unwrap_err();
     assert!(e.to_string().contains("line longer than"), "{e}");
     std::fs::remove_file(&path).unwrap();
 }

@@ -4,7 +4,8 @@ use oximl_core::Error;
 use oximl_core::Persist;
 use oximl_core::mf::synthetic::{Synthetic, SyntheticData, SyntheticImplicit};
 use oximl_core::mf::{
-    Als, CsvOptions, Duplicates, FunkSvd, ImplicitAls, MfModel, Ratings, RatingsBuilder, RatingsOptions, metrics, split,
+    Als, Duplicates, FunkSvd, ImplicitAls, MfModel, Preset, Ratings, RatingsBuilder, RatingsCsvOptions, RatingsOptions,
+    metrics, split,
 };
 
 /// 600 users × 400 items, 48k ratings from a rank-10 model, noise σ = 0.3.
@@ -133,11 +134,11 @@ fn recommend_excludes_seen_and_batch_matches_single() {
             .iter()
             .map(|&i| data.ratings.items().id(i as usize).unwrap())
             .collect();
-        assert!(list.iter().all(|(i, _)| !seen.contains(&i.as_str())));
+        assert!(list.iter().all(|&(i, _)| !seen.contains(&m.items().id(i).unwrap())));
         assert!(list.windows(2).all(|w| w[0].1 >= w[1].1));
         // Scores are the (unclipped) predicted ratings.
         let (best, score) = &list[0];
-        let p = m.predict(u, best);
+        let p = m.predict(u, m.items().id(*best).unwrap());
         assert!((p - score.clamp(m.scale().0, m.scale().1)).abs() < 1e-4);
     }
     let all = m.recommend("u0", 400, false).unwrap();
@@ -150,13 +151,15 @@ fn similar_items_follow_the_true_factors() {
     let m = als().fit(&data.ratings).unwrap();
     let near = m.similar_items("i5", 5).unwrap();
     assert_eq!(near.len(), 5);
-    assert!(near.iter().all(|(id, s)| id != "i5" && *s <= 1.0 + 1e-5));
+    let i5 = m.items().index("i5").unwrap();
+    assert!(near.iter().all(|&(i, s)| i != i5 && s <= 1.0 + 1e-5));
     // The learned neighbours are close in the true model too: their true cosine beats a random item's on average.
     let cos = |a: usize, b: usize| {
         let (x, y) = (data.item_factors.row(a), data.item_factors.row(b));
         x.dot(&y) / (x.dot(&x).sqrt() * y.dot(&y).sqrt())
     };
-    let mean_near: f32 = near.iter().map(|(id, _)| cos(5, id[1..].parse().unwrap())).sum::<f32>() / 5.0;
+    let mean_near: f32 =
+        near.iter().map(|&(i, _)| cos(5, m.items().id(i).unwrap()[1..].parse().unwrap())).sum::<f32>() / 5.0;
     assert!(mean_near > 0.5, "true cosine of learned neighbours {mean_near}");
 }
 
@@ -265,22 +268,23 @@ fn training_is_deterministic_for_a_seed() {
 #[test]
 fn movielens_layouts_load() {
     let udata = "196\t242\t3\t881250949\n186\t302\t3\t891717742\n\n22\t377\t1\t878887116\n";
-    let r = Ratings::parse_csv(udata.as_bytes(), &CsvOptions::movielens_100k()).unwrap();
+    let r = Ratings::parse_csv(udata.as_bytes(), &Preset::Movielens100k.options()).unwrap();
     assert_eq!((r.len(), r.users().ids()[0].as_str(), r.scale()), (3, "196", (1.0, 5.0)));
     let dat = "1::1193::5::978300760\r\n1::661::3::978302109\r\n";
-    let r = Ratings::parse_csv(dat.as_bytes(), &CsvOptions::movielens_1m()).unwrap();
+    let r = Ratings::parse_csv(dat.as_bytes(), &Preset::Movielens1m.options()).unwrap();
     assert_eq!(r.items().ids(), ["1193", "661"]);
     assert_eq!(r.timestamps(), Some(&[978300760i64, 978302109][..]));
     let csv = "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,3,0.5,964981247\n";
-    let r = Ratings::parse_csv(csv.as_bytes(), &CsvOptions::movielens_csv()).unwrap();
+    let r = Ratings::parse_csv(csv.as_bytes(), &Preset::MovielensCsv.options()).unwrap();
     assert_eq!(r.values(), [4.0, 0.5]);
     let no_time = "a,x,3\nb,y,4\n";
-    let r = Ratings::parse_csv(no_time.as_bytes(), &CsvOptions { header: false, ..CsvOptions::csv() }).unwrap();
+    let r =
+        Ratings::parse_csv(no_time.as_bytes(), &RatingsCsvOptions { header: false, ..Preset::Csv.options() }).unwrap();
     assert_eq!(r.timestamps(), None);
     // From a file on disk.
     let path = std::env::temp_dir().join(format!("oximl-mf-u-{}.data", std::process::id()));
     std::fs::write(&path, udata).unwrap();
-    assert_eq!(Ratings::read_csv(&path, &CsvOptions::movielens_100k()).unwrap().len(), 3);
+    assert_eq!(Ratings::read_csv(&path, &Preset::Movielens100k.options()).unwrap().len(), 3);
     std::fs::remove_file(&path).unwrap();
 }
 
@@ -326,7 +330,7 @@ fn bad_input_gives_the_right_error() {
     assert!(matches!(Ratings::from_triplets(Vec::<(&str, &str, f32)>::new(), Default::default()),
         Err(Error::InvalidArgument { ref name, .. }) if name == "ratings"));
     assert!(matches!(
-        Ratings::parse_csv(&b"userId,movieId,rating\n"[..], &CsvOptions::csv()),
+        Ratings::parse_csv(&b"userId,movieId,rating\n"[..], &Preset::Csv.options()),
         Err(Error::InvalidArgument { .. })
     ));
     // Outside the declared scale; NaN.
@@ -334,23 +338,26 @@ fn bad_input_gives_the_right_error() {
     assert!(matches!(Ratings::from_triplets([("u", "i", 5.5)], scale),
         Err(Error::InvalidArgument { ref name, .. }) if name == "rating"));
     assert!(matches!(Ratings::from_triplets([("u", "i", f32::NAN)], Default::default()), Err(Error::NonFinite(_))));
-    let e = Ratings::parse_csv(&b"1\t2\t3\n1\t3\tnan\n"[..], &CsvOptions::movielens_100k()).unwrap_err();
+    let e = Ratings::parse_csv(&b"1\t2\t3\n1\t3\tnan\n"[..], &Preset::Movielens100k.options()).unwrap_err();
     assert!(matches!(e, Error::NonFinite(ref m) if m.contains("line 2")), "{e}");
-    let e = Ratings::parse_csv(&b"1\t2\t3\n1\t3\t7\n"[..], &CsvOptions::movielens_100k()).unwrap_err();
+    let e = Ratings::parse_csv(&b"1\t2\t3\n1\t3\t7\n"[..], &Preset::Movielens100k.options()).unwrap_err();
     assert!(matches!(e, Error::InvalidArgument { ref reason, .. } if reason.contains("line 2")), "{e}");
     assert!(RatingsBuilder::new(RatingsOptions { scale: Some((f32::NAN, 1.0)), ..Default::default() }).is_err());
     // Malformed lines: reported with the line number, or skipped and counted.
     let text = "userId,movieId,rating,timestamp\n1,1,4,100\n1,2\n2,,3,5\n2,1,x,7\n3,1,2,abc\n3,2,5,9\n";
-    let e = Ratings::parse_csv(text.as_bytes(), &CsvOptions::csv()).unwrap_err();
+    let e = Ratings::parse_csv(text.as_bytes(), &Preset::Csv.options()).unwrap_err();
     assert!(matches!(e, Error::Format(ref m) if m.contains("line 3")), "{e}");
-    let r = Ratings::parse_csv(text.as_bytes(), &CsvOptions { skip_invalid: true, ..CsvOptions::csv() }).unwrap();
+    let r = Ratings::parse_csv(text.as_bytes(), &RatingsCsvOptions { skip_invalid: true, ..Preset::Csv.options() })
+        .unwrap();
     assert_eq!((r.len(), r.skipped()), (2, 4));
     let bad_scale = "1\t2\t9\n1\t3\t4\n";
-    let r =
-        Ratings::parse_csv(bad_scale.as_bytes(), &CsvOptions { skip_invalid: true, ..CsvOptions::movielens_100k() });
+    let r = Ratings::parse_csv(
+        bad_scale.as_bytes(),
+        &RatingsCsvOptions { skip_invalid: true, ..Preset::Movielens100k.options() },
+    );
     assert_eq!(r.unwrap().skipped(), 1);
     assert!(matches!(
-        Ratings::parse_csv(&b"a;b;1\n"[..], &CsvOptions { separator: String::new(), ..CsvOptions::tsv() }),
+        Ratings::parse_csv(&b"a;b;1\n"[..], &RatingsCsvOptions { separator: String::new(), ..Preset::Tsv.options() }),
         Err(Error::InvalidArgument { .. })
     ));
     // Mixed timestamps; leave_last_k without timestamps.

@@ -12,8 +12,8 @@
 
 use super::model::{Algorithm, MfModel};
 use super::ratings::{Csr, Ratings};
-use super::{at_least_one, cholesky_solve, non_negative, positive};
-use crate::{Error, Result};
+use super::{MAX_FACTORS, MAX_ITERATIONS, cholesky_solve, count, non_negative, positive, zeroed};
+use crate::{Cancel, Error, Result};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use ndarray_rand::rand::SeedableRng;
 use ndarray_rand::rand::rngs::StdRng;
@@ -33,9 +33,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Als {
-    /// Number of latent factors (≥ 1).
+    /// Number of latent factors (1 ..= [`super::MAX_FACTORS`]).
     pub factors: usize,
-    /// Full sweeps (users then items) (≥ 1).
+    /// Full sweeps, users then items (1 ..= [`super::MAX_ITERATIONS`]).
     pub iterations: usize,
     /// λ, multiplied by each row's number of ratings (> 0).
     pub regularization: f32,
@@ -66,15 +66,15 @@ impl Default for Als {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ImplicitAls {
-    /// Number of latent factors (≥ 1).
+    /// Number of latent factors (1 ..= [`super::MAX_FACTORS`]).
     pub factors: usize,
-    /// Full sweeps (≥ 1).
+    /// Full sweeps (1 ..= [`super::MAX_ITERATIONS`]).
     pub iterations: usize,
     /// λ (≥ 0).
     pub regularization: f32,
     /// α in the confidence `1 + α·r` (≥ 0).
     pub alpha: f32,
-    /// Conjugate-gradient steps per row and sweep (≥ 1; `implicit` uses 3).
+    /// Conjugate-gradient steps per row and sweep (1 ..= [`super::MAX_ITERATIONS`]; `implicit` uses 3).
     pub cg_steps: usize,
     /// Standard deviation of the initial factors (> 0).
     pub init_std: f32,
@@ -96,9 +96,17 @@ impl Default for ImplicitAls {
     }
 }
 
+/// A `rows × cols` factor matrix of zeros (sizes checked, memory reserved fallibly).
+fn zero_matrix(rows: usize, cols: usize) -> Result<Array2<f32>> {
+    Array2::from_shape_vec((rows, cols), zeroed("factors", rows, cols)?)
+        .map_err(|e| Error::shape("factors", e.to_string()))
+}
+
 fn random_matrix(rows: usize, cols: usize, std: f32, rng: &mut StdRng) -> Result<Array2<f32>> {
     let normal = Normal::new(0.0f32, std).map_err(|e| Error::invalid("init_std", e.to_string()))?;
-    Ok(Array2::from_shape_simple_fn((rows, cols), || normal.sample(rng)))
+    let mut m = zero_matrix(rows, cols)?;
+    m.iter_mut().for_each(|v| *v = normal.sample(rng));
+    Ok(m)
 }
 
 /// Work buffers of one task of an explicit half-step.
@@ -116,8 +124,8 @@ impl Als {
     /// assert!(oximl_core::mf::Als { regularization: 0.0, ..Default::default() }.check().is_err());
     /// ```
     pub fn check(&self) -> Result<()> {
-        at_least_one("factors", self.factors)?;
-        at_least_one("iterations", self.iterations)?;
+        count("factors", self.factors, MAX_FACTORS)?;
+        count("iterations", self.iterations, MAX_ITERATIONS)?;
         positive("regularization", self.regularization)?;
         non_negative("init_std", self.init_std)
     }
@@ -129,20 +137,33 @@ impl Als {
     /// assert!(oximl_core::mf::Als { iterations: 0, ..Default::default() }.fit(&r).is_err());
     /// ```
     pub fn fit(&self, ratings: &Ratings) -> Result<MfModel> {
+        self.fit_cancellable(ratings, &Cancel::new())
+    }
+
+    /// [`Als::fit`], stopped with [`Error::Cancelled`] soon after `cancel` is set (polled for every row solved).
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0)], Default::default()).unwrap();
+    /// let cancel = oximl_core::Cancel::new();
+    /// cancel.cancel();
+    /// assert_eq!(oximl_core::mf::Als::default().fit_cancellable(&r, &cancel).unwrap_err().code(), 7);
+    /// ```
+    pub fn fit_cancellable(&self, ratings: &Ratings, cancel: &Cancel) -> Result<MfModel> {
         self.check()?;
         let (nu, ni, k) = (ratings.users().len(), ratings.items().len(), self.factors);
         let mut rng = StdRng::seed_from_u64(self.seed);
-        let mut x = Array2::<f32>::zeros((nu, k));
+        let mut x = zero_matrix(nu, k)?;
         let mut y = random_matrix(ni, k, self.init_std, &mut rng)?;
         let (mut bx, mut by) = (Array1::<f32>::zeros(nu), Array1::<f32>::zeros(ni));
         let mean = if self.biased { ratings.mean() } else { 0.0 };
-        let mut history = Vec::with_capacity(self.iterations);
+        let mut history = Vec::new();
         for _ in 0..self.iterations {
-            self.half_step(mean, ratings.by_user(), y.view(), by.as_slice().unwrap_or(&[]), x.view_mut(), &mut bx)?;
-            self.half_step(mean, ratings.by_item(), x.view(), bx.as_slice().unwrap_or(&[]), y.view_mut(), &mut by)?;
+            let (users, items) = (ratings.by_user(), ratings.by_item());
+            self.half_step(mean, users, y.view(), by.as_slice().unwrap_or(&[]), x.view_mut(), &mut bx, cancel)?;
+            self.half_step(mean, items, x.view(), bx.as_slice().unwrap_or(&[]), y.view_mut(), &mut by, cancel)?;
             history.push(self.objective(mean, ratings, &x, &y, &bx, &by));
         }
-        Ok(MfModel::new(Algorithm::Als(self.clone()), ratings, x, y, bx, by, mean, history))
+        MfModel::new(Algorithm::Als(self.clone()), ratings, x, y, bx, by, mean, history)
     }
 
     /// The regularized objective the model minimizes.
@@ -175,6 +196,7 @@ impl Als {
     }
 
     /// Solves every row of `out` (and its bias) given the fixed side `fixed` / `fixed_bias`.
+    #[allow(clippy::too_many_arguments)]
     fn half_step(
         &self,
         mean: f32,
@@ -183,6 +205,7 @@ impl Als {
         fixed_bias: &[f32],
         mut out: ArrayViewMut2<'_, f32>,
         out_bias: &mut Array1<f32>,
+        cancel: &Cancel,
     ) -> Result<()> {
         let k = self.factors;
         let d = if self.biased { k + 1 } else { k };
@@ -193,6 +216,7 @@ impl Als {
                 .map_init(
                     || Buffers { z: Vec::new(), t: Vec::new(), a: Array2::zeros((d, d)), b: Array2::zeros((d, 1)) },
                     |buf, (row, (mut xr, xb))| -> Result<()> {
+                        cancel.check("ALS fit")?;
                         let (cols, vals) = csr.row(row);
                         let n = cols.len();
                         if n == 0 {
@@ -248,9 +272,9 @@ impl ImplicitAls {
     /// assert!(oximl_core::mf::ImplicitAls { alpha: -1.0, ..Default::default() }.check().is_err());
     /// ```
     pub fn check(&self) -> Result<()> {
-        at_least_one("factors", self.factors)?;
-        at_least_one("iterations", self.iterations)?;
-        at_least_one("cg_steps", self.cg_steps)?;
+        count("factors", self.factors, MAX_FACTORS)?;
+        count("iterations", self.iterations, MAX_ITERATIONS)?;
+        count("cg_steps", self.cg_steps, MAX_ITERATIONS)?;
         non_negative("regularization", self.regularization)?;
         non_negative("alpha", self.alpha)?;
         positive("init_std", self.init_std)
@@ -263,6 +287,19 @@ impl ImplicitAls {
     /// assert!(oximl_core::mf::ImplicitAls::default().fit(&r).is_err()); // negative strength
     /// ```
     pub fn fit(&self, ratings: &Ratings) -> Result<MfModel> {
+        self.fit_cancellable(ratings, &Cancel::new())
+    }
+
+    /// [`ImplicitAls::fit`], stopped with [`Error::Cancelled`] soon after `cancel` is set (polled for every row).
+    ///
+    /// ```
+    /// # let r = oximl_core::mf::Ratings::from_triplets([("a", "x", 5.0)], Default::default()).unwrap();
+    /// let cancel = oximl_core::Cancel::new();
+    /// cancel.cancel();
+    /// let e = oximl_core::mf::ImplicitAls::default().fit_cancellable(&r, &cancel).unwrap_err();
+    /// assert_eq!(e.code(), 7);
+    /// ```
+    pub fn fit_cancellable(&self, ratings: &Ratings, cancel: &Cancel) -> Result<MfModel> {
         self.check()?;
         if let Some(v) = ratings.values().iter().find(|&&v| v < 0.0) {
             return Err(Error::invalid("ratings", format!("implicit feedback must be >= 0, got {v}")));
@@ -272,13 +309,10 @@ impl ImplicitAls {
         let mut x = random_matrix(nu, k, self.init_std, &mut rng)?;
         let mut y = random_matrix(ni, k, self.init_std, &mut rng)?;
         for _ in 0..self.iterations {
-            self.half_step(ratings.by_user(), y.view(), x.view_mut())?;
-            self.half_step(ratings.by_item(), x.view(), y.view_mut())?;
+            self.half_step(ratings.by_user(), y.view(), x.view_mut(), cancel)?;
+            self.half_step(ratings.by_item(), x.view(), y.view_mut(), cancel)?;
         }
-        if x.iter().chain(y.iter()).any(|v| !v.is_finite()) {
-            return Err(Error::NonFinite("ImplicitAls produced non-finite factors".into()));
-        }
-        Ok(MfModel::new(
+        MfModel::new(
             Algorithm::ImplicitAls(self.clone()),
             ratings,
             x,
@@ -287,7 +321,7 @@ impl ImplicitAls {
             Array1::zeros(ni),
             0.0,
             Vec::new(),
-        ))
+        )
     }
 
     /// `YᵀY + λI` by the kernel GEMM.
@@ -299,7 +333,13 @@ impl ImplicitAls {
         Ok(g)
     }
 
-    fn half_step(&self, csr: &Csr, fixed: ArrayView2<'_, f32>, mut out: ArrayViewMut2<'_, f32>) -> Result<()> {
+    fn half_step(
+        &self,
+        csr: &Csr,
+        fixed: ArrayView2<'_, f32>,
+        mut out: ArrayViewMut2<'_, f32>,
+        cancel: &Cancel,
+    ) -> Result<()> {
         let k = self.factors;
         let gram = self.gram(fixed)?;
         let gram = gram.as_slice().ok_or_else(|| Error::shape("contiguous Gram matrix", "strided"))?;
@@ -307,18 +347,19 @@ impl ImplicitAls {
         let out = out.as_slice_mut().ok_or_else(|| Error::shape("contiguous factors", "strided"))?;
         let (alpha, steps) = (self.alpha, self.cg_steps);
         oximl_kernel::install(|| {
-            out.par_chunks_mut(k).enumerate().for_each_init(
+            out.par_chunks_mut(k).enumerate().try_for_each_init(
                 || vec![0.0f32; 3 * k],
                 |buf, (row, x)| {
+                    cancel.check("implicit ALS fit")?;
                     let (cols, vals) = csr.row(row);
                     oximl_kernel::vectorized(
                         #[inline(always)]
                         || cg_row(gram, fixed, k, cols, vals, alpha, steps, x, buf),
-                    )
+                    );
+                    Ok(())
                 },
             )
-        });
-        Ok(())
+        })
     }
 }
 

@@ -42,6 +42,11 @@ pub fn mae(model: &MfModel, test: &Ratings) -> Result<f64> {
     Ok(errors(model, test).map(f64::abs).sum::<f64>() / test.len().max(1) as f64)
 }
 
+/// A NaN threshold would make no test item relevant: refused.
+fn check_threshold(threshold: f32) -> Result<()> {
+    if threshold.is_nan() { Err(Error::NonFinite("threshold is NaN".into())) } else { Ok(()) }
+}
+
 fn check_k(k: usize) -> Result<()> {
     if k == 0 { Err(Error::invalid("k", "must be at least 1")) } else { Ok(()) }
 }
@@ -144,7 +149,7 @@ pub struct Ranking {
 
 /// Top-`k` quality on `test`: for each user known to the model whose test ratings include a relevant item
 /// (rating ≥ `threshold`; `f32::NEG_INFINITY` for all), the model's top-`k` with the training items excluded is
-/// compared with those items.
+/// compared with those items. A NaN threshold is an [`Error::NonFinite`].
 ///
 /// ```
 /// use oximl_core::mf::{ImplicitAls, metrics, split, synthetic::SyntheticImplicit};
@@ -155,8 +160,9 @@ pub struct Ranking {
 /// assert!(q.users > 0 && (0.0..=1.0).contains(&q.precision));
 /// ```
 pub fn ranking(model: &MfModel, test: &Ratings, k: usize, threshold: f32) -> Result<Ranking> {
+    check_threshold(threshold)?;
     let (users, relevant) = relevant_sets(model, test, threshold);
-    let recs = model.recommend_indices(&users, k, true)?;
+    let recs = model.recommend_users(&users, k, true)?;
     let lists: Vec<Vec<usize>> = recs.into_iter().map(|l| l.into_iter().map(|(i, _)| i).collect()).collect();
     summarize(&lists, &relevant, k, model.items().len())
 }
@@ -173,6 +179,7 @@ pub fn ranking(model: &MfModel, test: &Ratings, k: usize, threshold: f32) -> Res
 /// ```
 pub fn popularity_ranking(train: &Ratings, test: &Ratings, k: usize, threshold: f32) -> Result<Ranking> {
     check_k(k)?;
+    check_threshold(threshold)?;
     let ni = train.items().len();
     let mut order: Vec<usize> = (0..ni).collect();
     order.sort_by_key(|&i| (std::cmp::Reverse(train.by_item().row(i).0.len()), i));

@@ -2,7 +2,7 @@
 //! product predicts the rating, `ŷ = μ + b_u + b_i + p_u·q_i`.
 //!
 //! - [`Ratings`]: triplets with external ids ↔ dense indices, CSR per user and per item, CSV/TSV and MovieLens
-//!   loaders ([`CsvOptions`]); [`split`]: random, per-user fraction, per-user leave-last-k; [`synthetic`]:
+//!   loaders ([`RatingsCsvOptions`], [`Preset`]); [`split`]: random, per-user fraction, per-user leave-last-k; [`synthetic`]:
 //!   seeded ratings from a known low-rank model.
 //! - Algorithms (validated hyper-parameters, `fit(&Ratings) -> MfModel`): [`FunkSvd`] (biased SGD as Surprise's
 //!   `SVD`, parallel by LIBMF-style stratified blocks, deterministic for any thread count), [`Als`] (explicit,
@@ -17,11 +17,12 @@
 //! let (train, test) = split::random(&data.ratings, 0.2, 7).unwrap();
 //! let model = FunkSvd { factors: 4, epochs: 30, ..Default::default() }.fit(&train).unwrap();
 //! assert!(metrics::rmse(&model, &test).unwrap() < 1.0);
-//! let top = model.recommend("u0", 5, true).unwrap();
+//! let top = model.recommend_ids("u0", 5, true).unwrap();
 //! assert_eq!(top.len(), 5);
 //! ```
 
 pub mod als;
+pub mod fold_in;
 pub mod metrics;
 pub mod model;
 pub mod ratings;
@@ -31,9 +32,9 @@ pub mod split;
 pub mod synthetic;
 
 pub use als::{Als, ImplicitAls};
+pub use fold_in::Folded;
 pub use model::{Algorithm, MfModel};
-pub use ratings::{Csr, CsvOptions, Duplicates, IdMap, Ratings, RatingsBuilder, RatingsOptions};
-pub use recommend::Folded;
+pub use ratings::{Csr, Duplicates, IdMap, Preset, Ratings, RatingsBuilder, RatingsCsvOptions, RatingsOptions};
 pub use sgd::FunkSvd;
 
 use crate::{Error, Result};
@@ -133,8 +134,36 @@ pub(crate) fn non_negative(name: &str, v: f32) -> Result<()> {
     }
 }
 
-pub(crate) fn at_least_one(name: &str, v: usize) -> Result<()> {
-    if v >= 1 { Ok(()) } else { Err(Error::invalid(name, "must be at least 1")) }
+/// The largest accepted number of latent factors (a model holds `(users + items) × factors` of them, and ALS
+/// solves `factors × factors` systems).
+///
+/// ```
+/// use oximl_core::mf::{FunkSvd, MAX_FACTORS};
+/// assert!(FunkSvd { factors: MAX_FACTORS + 1, ..Default::default() }.check().is_err());
+/// ```
+pub const MAX_FACTORS: usize = 1 << 12;
+
+/// The largest accepted number of epochs, sweeps, conjugate-gradient steps or blocks.
+///
+/// ```
+/// use oximl_core::mf::{Als, MAX_ITERATIONS};
+/// assert!(Als { iterations: MAX_ITERATIONS + 1, ..Default::default() }.check().is_err());
+/// ```
+pub const MAX_ITERATIONS: usize = 1 << 20;
+
+/// A count hyper-parameter: `1 ..= max`.
+pub(crate) fn count(name: &str, v: usize, max: usize) -> Result<()> {
+    if (1..=max).contains(&v) { Ok(()) } else { Err(Error::invalid(name, format!("must be in 1..={max}, got {v}"))) }
+}
+
+/// A zeroed `rows × cols` buffer: the product is checked and the memory reserved fallibly, so sizes no machine
+/// can hold are an error instead of an abort.
+pub(crate) fn zeroed(name: &str, rows: usize, cols: usize) -> Result<Vec<f32>> {
+    let len = rows.checked_mul(cols).ok_or_else(|| Error::invalid(name, format!("{rows} × {cols} overflows")))?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|e| Error::invalid(name, format!("{rows} × {cols} values: {e}")))?;
+    v.resize(len, 0.0);
+    Ok(v)
 }
 
 /// A seed for one (seed, a, b) combination (SplitMix64 of the mixed words).

@@ -4,7 +4,7 @@
 use super::ratings::{Csr, IdMap, Ratings};
 use super::{Als, FunkSvd, ImplicitAls};
 use crate::io::{self, TensorRef};
-use crate::{Error, Result};
+use crate::{Cancel, Error, Result};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -38,6 +38,23 @@ impl Algorithm {
     /// ```
     pub fn is_explicit(&self) -> bool {
         !matches!(self, Algorithm::ImplicitAls(_))
+    }
+
+    /// Trains the algorithm it names on `ratings` (what C's and Python's `fit` call with the JSON config),
+    /// stopped with [`Error::Cancelled`] soon after `cancel` is set.
+    ///
+    /// ```
+    /// use oximl_core::{Cancel, mf::{Algorithm, Ratings}};
+    /// let r = Ratings::from_triplets([("a", "x", 5.0), ("b", "x", 3.0)], Default::default()).unwrap();
+    /// let a: Algorithm = serde_json::from_str(r#"{"algorithm": "als", "factors": 2}"#).unwrap();
+    /// assert_eq!(a.fit_cancellable(&r, &Cancel::new()).unwrap().factors(), 2);
+    /// ```
+    pub fn fit_cancellable(&self, ratings: &Ratings, cancel: &Cancel) -> Result<MfModel> {
+        match self {
+            Algorithm::FunkSvd(a) => a.fit_cancellable(ratings, cancel),
+            Algorithm::Als(a) => a.fit_cancellable(ratings, cancel),
+            Algorithm::ImplicitAls(a) => a.fit_cancellable(ratings, cancel),
+        }
     }
 
     fn check(&self) -> Result<()> {
@@ -86,10 +103,10 @@ impl MfModel {
         item_bias: Array1<f32>,
         mean: f32,
         history: Vec<f64>,
-    ) -> MfModel {
+    ) -> Result<MfModel> {
         let csr = ratings.by_user();
         let seen = Csr::from_parts(csr.indptr().to_vec(), csr.indices().to_vec(), Vec::new());
-        MfModel {
+        let model = MfModel {
             algorithm,
             users: Arc::clone(ratings.user_map()),
             items: Arc::clone(ratings.item_map()),
@@ -101,7 +118,33 @@ impl MfModel {
             scale: ratings.scale(),
             seen,
             history,
+        };
+        model.check_bounded()?;
+        Ok(model)
+    }
+
+    /// Refuses parameters with which a prediction could be infinite or NaN: a scale that is not a finite
+    /// `min <= max`, and any non-finite parameter or bound `|μ| + max|b_u| + max|b_i| + max‖p_u‖·max‖q_i‖`
+    /// (which bounds every prediction and every partial sum of it, by Cauchy–Schwarz) over `f32::MAX / 2`.
+    fn check_bounded(&self) -> Result<()> {
+        let (lo, hi) = self.scale;
+        if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+            return Err(Error::NonFinite(format!("rating scale [{lo}, {hi}] is not a finite range")));
         }
+        let max_abs = |v: &Array1<f32>| v.iter().fold(0.0f64, |m, &x| m.max(f64::from(x).abs()));
+        let max_norm = |f: &Array2<f32>| {
+            f.rows().into_iter().fold(0.0f64, |m, r| m.max(r.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>()))
+        };
+        let bound = f64::from(self.mean).abs()
+            + max_abs(&self.user_bias)
+            + max_abs(&self.item_bias)
+            + (max_norm(&self.user_factors) * max_norm(&self.item_factors)).sqrt();
+        let params = self.user_factors.iter().chain(&self.item_factors).chain(&self.user_bias).chain(&self.item_bias);
+        let finite = self.mean.is_finite() && params.into_iter().all(|v| v.is_finite());
+        if !finite || bound > f64::from(f32::MAX) / 2.0 {
+            return Err(Error::NonFinite(format!("parameters can predict beyond f32 (bound {bound:e})")));
+        }
+        Ok(())
     }
 
     /// The algorithm and hyper-parameters it was trained with.
@@ -353,16 +396,7 @@ impl io::Persist for MfModel {
         {
             return Err(bad("inconsistent seen-items index"));
         }
-        let finite = |a: &[f32]| a.iter().all(|v| v.is_finite());
-        if ![user_factors.as_slice(), item_factors.as_slice(), user_bias.as_slice(), item_bias.as_slice()]
-            .into_iter()
-            .all(|s| s.is_some_and(finite))
-            || !c.mean.is_finite()
-            || c.scale.0.partial_cmp(&c.scale.1).is_none_or(|o| o.is_gt())
-        {
-            return Err(bad("non-finite parameters or invalid scale"));
-        }
-        Ok(MfModel {
+        let model = MfModel {
             algorithm: c.model,
             users: Arc::new(users),
             items: Arc::new(items),
@@ -374,6 +408,8 @@ impl io::Persist for MfModel {
             scale: c.scale,
             seen: Csr::from_parts(indptr, indices.iter().map(|&i| i as u32).collect(), Vec::new()),
             history,
-        })
+        };
+        model.check_bounded().map_err(|e| bad(&e.to_string()))?;
+        Ok(model)
     }
 }

@@ -1,37 +1,15 @@
 //! Top-N: [`MfModel::recommend`], [`MfModel::recommend_batch`] (scores for blocks of users by the kernel GEMM,
-//! blocks spread over oximl's pool), [`MfModel::similar_items`] (cosine) and [`MfModel::fold_in`] (a new user's
-//! factors by one ALS solve against the fixed item factors, without retraining).
+//! blocks spread over oximl's pool) and [`MfModel::similar_items`] (cosine). They rank item indices; the `*_ids`
+//! spellings give item ids through the one lookup, [`MfModel::with_ids`].
 
-use super::cholesky_solve;
-use super::model::{Algorithm, MfModel};
+use super::model::MfModel;
 use crate::{Error, Result};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, s};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, s};
 use rayon::prelude::*;
 
 /// Users scored per GEMM in [`MfModel::recommend_batch`] (their scores, 128 × 3,706 items for MovieLens-1M, stay
 /// in L3 between the product and the selection; the product is what costs: 2·factors flops per user and item).
 const USER_BLOCK: usize = 128;
-
-/// A user folded into a trained model: factors and bias solved from their ratings, and the items they rated.
-///
-/// ```
-/// # use oximl_core::mf::{Als, Ratings};
-/// # let r = Ratings::from_triplets([("a", "x", 5.0), ("a", "y", 1.0), ("b", "x", 4.0), ("b", "z", 2.0)],
-/// #     Default::default()).unwrap();
-/// let m = Als { factors: 2, ..Default::default() }.fit(&r).unwrap();
-/// let new = m.fold_in(&[("x", 5.0)]).unwrap();
-/// assert_eq!(new.factors.len(), 2);
-/// assert_eq!(m.recommend_folded(&new, 2, true).unwrap().len(), 2);
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct Folded {
-    /// The user's factors.
-    pub factors: Array1<f32>,
-    /// The user's bias (0 for unbiased and implicit models).
-    pub bias: f32,
-    /// Indices of the (known) items the user rated.
-    pub seen: Vec<u32>,
-}
 
 /// `a` ranks before `b`: higher score first, the lower index on ties (a total order on finite scores).
 #[inline(always)]
@@ -91,11 +69,22 @@ fn top_k_into(scores: &[f32], k: usize, buf: &mut Vec<(u32, f32)>, out: &mut Vec
 }
 
 /// [`top_k_into`] into a new list.
-fn top_k(scores: &[f32], k: usize) -> Vec<(usize, f32)> {
+pub(crate) fn top_k(scores: &[f32], k: usize) -> Vec<(usize, f32)> {
     let (mut buf, mut out) = (Vec::new(), Vec::with_capacity(k.min(scores.len()) + 1));
     top_k_into(scores, k, &mut buf, &mut out);
     out.into_iter().map(|(i, v)| (i as usize, v)).collect()
 }
+
+/// [`Error::NonFinite`] if a score overflowed to +inf or NaN (`-inf` marks excluded items).
+pub(crate) fn finite(what: &str, scores: &[f32]) -> Result<()> {
+    match scores.iter().find(|v| v.is_nan() || **v == f32::INFINITY) {
+        Some(v) => Err(Error::NonFinite(format!("a {what} overflowed to {v}"))),
+        None => Ok(()),
+    }
+}
+
+/// A ranked list of `(item index, score)`, best first.
+type Ranked = Vec<(usize, f32)>;
 
 /// Per-task scratch of [`MfModel::recommend_map`], reused for every block the task scores.
 #[derive(Default)]
@@ -111,7 +100,7 @@ struct Scratch {
 }
 
 impl MfModel {
-    fn check_k(&self, k: usize) -> Result<()> {
+    pub(crate) fn check_k(&self, k: usize) -> Result<()> {
         let n = self.items.len();
         if k == 0 || k > n {
             return Err(Error::invalid("k", format!("must be in 1..={n} (the number of items), got {k}")));
@@ -120,7 +109,7 @@ impl MfModel {
     }
 
     /// Scores of every item for a user given by factors and bias.
-    fn score_row(&self, p: ArrayView1<'_, f32>, bias: f32, out: &mut [f32]) {
+    pub(crate) fn score_row(&self, p: ArrayView1<'_, f32>, bias: f32, out: &mut [f32]) {
         let q = &self.item_factors;
         let (Some(ps), Some(qs)) = (p.as_slice(), q.as_slice()) else {
             return;
@@ -137,26 +126,10 @@ impl MfModel {
         );
     }
 
-    /// Top-`k` for user indices (blocks of users scored by one GEMM each, blocks in parallel).
-    pub(crate) fn recommend_indices(
-        &self,
-        users: &[usize],
-        k: usize,
-        exclude_seen: bool,
-    ) -> Result<Vec<Vec<(usize, f32)>>> {
-        self.recommend_map(users, k, exclude_seen, |top| top.iter().map(|&(i, v)| (i as usize, v)).collect())
-    }
-
-    /// Top-`k` for user indices, each list turned into a `T` by `f` on the worker that scored it: blocks of
-    /// [`USER_BLOCK`] users, each scored by one kernel GEMM `P_block·Qᵀ` into a buffer the worker reuses, biases
-    /// added and seen items masked in place, then a partial selection per row. Indices must be valid users.
-    fn recommend_map<T: Send>(
-        &self,
-        users: &[usize],
-        k: usize,
-        exclude_seen: bool,
-        f: impl Fn(&[(u32, f32)]) -> T + Sync,
-    ) -> Result<Vec<T>> {
+    /// Top-`k` `(item index, score)` for user indices: blocks of [`USER_BLOCK`] users, each scored by one kernel
+    /// GEMM `P_block·Qᵀ` into a buffer the worker reuses, biases added and seen items masked in place, then a
+    /// partial selection per row; blocks in parallel. Indices must be valid users.
+    pub(crate) fn recommend_users(&self, users: &[usize], k: usize, exclude_seen: bool) -> Result<Vec<Ranked>> {
         self.check_k(k)?;
         let (ni, nf) = (self.items.len(), self.factors());
         let nu = self.user_factors.nrows();
@@ -168,10 +141,10 @@ impl MfModel {
         };
         let qt = self.item_factors.t();
         let blocks: Vec<&[usize]> = users.chunks(USER_BLOCK).collect();
-        let results: Vec<Result<Vec<T>>> = oximl_kernel::install(|| {
+        let results: Vec<Result<Vec<Ranked>>> = oximl_kernel::install(|| {
             blocks
                 .par_iter()
-                .map_init(Scratch::default, |sc, blk| -> Result<Vec<T>> {
+                .map_init(Scratch::default, |sc, blk| -> Result<Vec<Ranked>> {
                     let m = blk.len();
                     sc.p.clear();
                     for &u in blk.iter() {
@@ -201,7 +174,7 @@ impl MfModel {
                             }
                         }
                         top_k_into(row, k, &mut sc.buf, &mut sc.top);
-                        out.push(f(&sc.top));
+                        out.push(sc.top.iter().map(|&(i, v)| (i as usize, v)).collect());
                     }
                     Ok(out)
                 })
@@ -214,13 +187,23 @@ impl MfModel {
         Ok(all)
     }
 
-    fn named(&self, top: Vec<(usize, f32)>) -> Vec<(String, f32)> {
-        top.into_iter().map(|(i, s)| (self.items.id(i).unwrap_or_default().to_string(), s)).collect()
+    /// Ranked `(item index, score)` pairs as `(item id, score)`: the one id lookup of the ranking APIs, which
+    /// return indices (the `*_ids` spellings below call it).
+    ///
+    /// ```
+    /// # use oximl_core::mf::{Als, Ratings};
+    /// # let r = Ratings::from_triplets([("a", "x", 5.0), ("b", "y", 4.0)], Default::default()).unwrap();
+    /// let m = Als { factors: 2, ..Default::default() }.fit(&r).unwrap();
+    /// assert_eq!(m.with_ids(vec![(1, 0.5)]), [("y".to_string(), 0.5)]);
+    /// ```
+    pub fn with_ids(&self, ranked: Vec<(usize, f32)>) -> Vec<(String, f32)> {
+        ranked.into_iter().map(|(i, s)| (self.items.id(i).unwrap_or_default().to_string(), s)).collect()
     }
 
     /// The `k` items with the highest predicted score for `user` (unclipped predicted ratings, or implicit
-    /// scores), best first, as `(item id, score)`; `exclude_seen` drops the items the user rated in training
-    /// (fewer than `k` may remain). Errors: unknown user, `k = 0` or `k >` number of items.
+    /// scores), best first, as `(item index, score)` (ids: [`MfModel::items`] or [`MfModel::recommend_ids`]);
+    /// `exclude_seen` drops the items the user rated in training (fewer than `k` may remain). Errors: unknown
+    /// user, `k = 0` or `k >` number of items.
     ///
     /// ```
     /// # use oximl_core::mf::{Als, Ratings};
@@ -229,14 +212,25 @@ impl MfModel {
     /// let m = Als { factors: 2, ..Default::default() }.fit(&r).unwrap();
     /// let top = m.recommend("a", 3, false).unwrap();
     /// assert_eq!(top.len(), 3);
-    /// assert_eq!(m.recommend("a", 3, true).unwrap().len(), 1); // only "z" is unseen
+    /// assert_eq!(m.recommend("a", 3, true).unwrap()[0].0, 2); // only "z" (index 2) is unseen
     /// assert!(m.recommend("a", 0, true).is_err() && m.recommend("a", 4, true).is_err());
     /// assert!(m.recommend("nobody", 1, true).unwrap_err().to_string().contains("nobody"));
     /// ```
-    pub fn recommend(&self, user: impl ToString, k: usize, exclude_seen: bool) -> Result<Vec<(String, f32)>> {
+    pub fn recommend(&self, user: impl ToString, k: usize, exclude_seen: bool) -> Result<Vec<(usize, f32)>> {
         let u = self.user_index(&user.to_string())?;
-        let mut top = self.recommend_indices(&[u], k, exclude_seen)?;
-        Ok(self.named(top.pop().unwrap_or_default()))
+        Ok(self.recommend_users(&[u], k, exclude_seen)?.pop().unwrap_or_default())
+    }
+
+    /// [`MfModel::recommend`] with item ids.
+    ///
+    /// ```
+    /// # use oximl_core::mf::{Als, Ratings};
+    /// # let r = Ratings::from_triplets([("a", "x", 5.0), ("b", "z", 2.0)], Default::default()).unwrap();
+    /// let m = Als { factors: 2, ..Default::default() }.fit(&r).unwrap();
+    /// assert_eq!(m.recommend_ids("a", 1, true).unwrap()[0].0, "z");
+    /// ```
+    pub fn recommend_ids(&self, user: impl ToString, k: usize, exclude_seen: bool) -> Result<Vec<(String, f32)>> {
+        Ok(self.with_ids(self.recommend(user, k, exclude_seen)?))
     }
 
     /// [`MfModel::recommend`] for many users at once: their scores are computed a block of 128 users at a time by
@@ -255,15 +249,31 @@ impl MfModel {
         users: &[S],
         k: usize,
         exclude_seen: bool,
-    ) -> Result<Vec<Vec<(String, f32)>>> {
+    ) -> Result<Vec<Vec<(usize, f32)>>> {
         let idx = users.iter().map(|u| self.user_index(&u.to_string())).collect::<Result<Vec<_>>>()?;
-        // The ids are looked up on the worker that scored the block.
-        self.recommend_map(&idx, k, exclude_seen, |top| {
-            top.iter().map(|&(i, s)| (self.items.id(i as usize).unwrap_or_default().to_string(), s)).collect()
-        })
+        self.recommend_users(&idx, k, exclude_seen)
     }
 
-    /// The `k` items most similar to `item` by cosine of their factors (the item itself excluded).
+    /// [`MfModel::recommend_batch`] with item ids.
+    ///
+    /// ```
+    /// # use oximl_core::mf::{Als, Ratings};
+    /// # let r = Ratings::from_triplets([("a", "x", 5.0), ("b", "z", 2.0)], Default::default()).unwrap();
+    /// let m = Als { factors: 2, ..Default::default() }.fit(&r).unwrap();
+    /// let all = m.recommend_batch_ids(&["a", "b"], 1, true).unwrap();
+    /// assert_eq!((all[0][0].0.as_str(), all[1][0].0.as_str()), ("z", "x"));
+    /// ```
+    pub fn recommend_batch_ids<S: ToString>(
+        &self,
+        users: &[S],
+        k: usize,
+        exclude_seen: bool,
+    ) -> Result<Vec<Vec<(String, f32)>>> {
+        Ok(self.recommend_batch(users, k, exclude_seen)?.into_iter().map(|l| self.with_ids(l)).collect())
+    }
+
+    /// The `k` items most similar to `item` by cosine of their factors (the item itself excluded), as
+    /// `(item index, cosine)`. A cosine that overflowed is an [`Error::NonFinite`].
     ///
     /// ```
     /// # use oximl_core::mf::{Als, Ratings};
@@ -271,10 +281,10 @@ impl MfModel {
     /// #     Default::default()).unwrap();
     /// let m = Als { factors: 2, ..Default::default() }.fit(&r).unwrap();
     /// let near = m.similar_items("x", 2).unwrap();
-    /// assert!(near.iter().all(|(id, s)| id != "x" && (-1.001..=1.001).contains(s)));
+    /// assert!(near.iter().all(|&(i, s)| i != 0 && (-1.001..=1.001).contains(&s)));
     /// assert!(m.similar_items("x", 3).is_err()); // only 2 other items
     /// ```
-    pub fn similar_items(&self, item: impl ToString, k: usize) -> Result<Vec<(String, f32)>> {
+    pub fn similar_items(&self, item: impl ToString, k: usize) -> Result<Vec<(usize, f32)>> {
         let i = self.item_index(&item.to_string())?;
         let ni = self.items.len();
         if k == 0 || k >= ni {
@@ -289,122 +299,21 @@ impl MfModel {
             let d = qi * oximl_kernel::norm_l2(q.row(j));
             *v = if d > 0.0 { *v / d } else { 0.0 };
         }
+        finite("cosine", &sims)?;
         sims[i] = f32::NEG_INFINITY;
-        Ok(self.named(top_k(&sims, k)))
+        Ok(top_k(&sims, k))
     }
 
-    /// Factors (and bias) for a user not seen in training from their `(item id, rating)` list, by one exact
-    /// least-squares solve against the fixed item factors: ridge `λ·n` for [`crate::mf::Als`] and
-    /// [`crate::mf::FunkSvd`] (λ = its factor regularization), the Hu–Koren–Volinsky system for
-    /// [`crate::mf::ImplicitAls`]. Unknown items are ignored; no known item is an error.
+    /// [`MfModel::similar_items`] with item ids.
     ///
     /// ```
     /// # use oximl_core::mf::{Als, Ratings};
-    /// # let r = Ratings::from_triplets([("a", "x", 5.0), ("b", "x", 4.0)], Default::default()).unwrap();
+    /// # let r = Ratings::from_triplets([("a", "x", 5.0), ("b", "z", 2.0)], Default::default()).unwrap();
     /// let m = Als { factors: 2, ..Default::default() }.fit(&r).unwrap();
-    /// assert!(m.fold_in(&[("unknown", 3.0)]).is_err());
+    /// assert_eq!(m.similar_items_ids("x", 1).unwrap()[0].0, "z");
     /// ```
-    pub fn fold_in<S: ToString>(&self, ratings: &[(S, f32)]) -> Result<Folded> {
-        let mut known: Vec<(usize, f32)> = Vec::with_capacity(ratings.len());
-        for (id, r) in ratings {
-            if !r.is_finite() {
-                return Err(Error::NonFinite(format!("rating {r} of item `{}`", id.to_string())));
-            }
-            if let Some(i) = self.items.index(&id.to_string()) {
-                known.push((i, *r));
-            }
-        }
-        if known.is_empty() {
-            return Err(Error::invalid("ratings", "none of the rated items is known to the model"));
-        }
-        let k = self.factors();
-        let q = &self.item_factors;
-        let explicit = self.algorithm.is_explicit();
-        let biased = match &self.algorithm {
-            Algorithm::FunkSvd(a) => a.biased,
-            Algorithm::Als(a) => a.biased,
-            Algorithm::ImplicitAls(_) => false,
-        };
-        let d = if biased { k + 1 } else { k };
-        let mut a = vec![0.0f64; d * d];
-        let mut b = vec![0.0f64; d];
-        let add = |a: &mut [f64], b: &mut [f64], z: &[f64], weight: f64, target: f64| {
-            for r in 0..d {
-                b[r] += weight * target * z[r];
-                for c in 0..d {
-                    a[r * d + c] += weight * z[r] * z[c];
-                }
-            }
-        };
-        let mut z = vec![0.0f64; d];
-        for &(i, r) in &known {
-            for (zv, &qv) in z.iter_mut().zip(q.row(i)) {
-                *zv = f64::from(qv);
-            }
-            if biased {
-                z[k] = 1.0;
-            }
-            if explicit {
-                add(&mut a, &mut b, &z, 1.0, f64::from(r) - f64::from(self.mean) - f64::from(self.item_bias[i]));
-            } else if let Algorithm::ImplicitAls(p) = &self.algorithm {
-                let conf = 1.0 + f64::from(p.alpha) * f64::from(r);
-                // A += (c − 1)·y yᵀ, b += c·y (preference 1).
-                add(&mut a, &mut b, &z, conf - 1.0, 0.0);
-                for (bv, &zv) in b.iter_mut().zip(&z) {
-                    *bv += conf * zv;
-                }
-            }
-        }
-        let reg = match &self.algorithm {
-            Algorithm::FunkSvd(p) => f64::from(p.reg_factors.max(1e-6)) * known.len() as f64,
-            Algorithm::Als(p) => f64::from(p.regularization) * known.len() as f64,
-            Algorithm::ImplicitAls(p) => {
-                let gram = p.gram(q.view())?;
-                for r in 0..k {
-                    for c in 0..k {
-                        a[r * d + c] += f64::from(gram[[r, c]]);
-                    }
-                }
-                0.0
-            }
-        };
-        for j in 0..d {
-            a[j * d + j] += reg.max(1e-9);
-        }
-        if !cholesky_solve(&mut a, &mut b, d) {
-            return Err(Error::NonFinite("fold-in normal equations are singular".into()));
-        }
-        let factors: Array1<f32> = b[..k].iter().map(|&v| v as f32).collect();
-        let mut seen: Vec<u32> = known.iter().map(|&(i, _)| i as u32).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        Ok(Folded { factors, bias: if biased { b[k] as f32 } else { 0.0 }, seen })
-    }
-
-    /// Top-`k` for a folded-in user (see [`MfModel::fold_in`]).
-    ///
-    /// ```
-    /// # use oximl_core::mf::{Als, Ratings};
-    /// # let r = Ratings::from_triplets([("a", "x", 5.0), ("b", "y", 4.0)], Default::default()).unwrap();
-    /// let m = Als { factors: 2, ..Default::default() }.fit(&r).unwrap();
-    /// let f = m.fold_in(&[("x", 4.0)]).unwrap();
-    /// assert_eq!(m.recommend_folded(&f, 1, true).unwrap()[0].0, "y");
-    /// ```
-    pub fn recommend_folded(&self, user: &Folded, k: usize, exclude_seen: bool) -> Result<Vec<(String, f32)>> {
-        self.check_k(k)?;
-        if user.factors.len() != self.factors() {
-            return Err(Error::shape(format!("{} factors", self.factors()), format!("{}", user.factors.len())));
-        }
-        let mut scores = vec![0.0f32; self.items.len()];
-        self.score_row(user.factors.view(), user.bias, &mut scores);
-        if exclude_seen {
-            for &i in &user.seen {
-                if let Some(v) = scores.get_mut(i as usize) {
-                    *v = f32::NEG_INFINITY;
-                }
-            }
-        }
-        Ok(self.named(top_k(&scores, k)))
+    pub fn similar_items_ids(&self, item: impl ToString, k: usize) -> Result<Vec<(String, f32)>> {
+        Ok(self.with_ids(self.similar_items(item, k)?))
     }
 }
 

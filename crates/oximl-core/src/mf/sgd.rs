@@ -13,8 +13,8 @@
 
 use super::model::{Algorithm, MfModel};
 use super::ratings::Ratings;
-use super::{at_least_one, mix_seed, non_negative, positive, split_rows};
-use crate::{Error, Result};
+use super::{MAX_FACTORS, MAX_ITERATIONS, count, mix_seed, non_negative, positive, split_rows, zeroed};
+use crate::{Cancel, Error, Result};
 use ndarray::{Array1, Array2};
 use ndarray_rand::rand::SeedableRng;
 use ndarray_rand::rand::rngs::StdRng;
@@ -36,9 +36,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FunkSvd {
-    /// Number of latent factors (≥ 1).
+    /// Number of latent factors (1 ..= [`super::MAX_FACTORS`]).
     pub factors: usize,
-    /// Passes over the ratings (≥ 1).
+    /// Passes over the ratings (1 ..= [`super::MAX_ITERATIONS`]).
     pub epochs: usize,
     /// SGD step (> 0).
     pub learning_rate: f32,
@@ -52,7 +52,7 @@ pub struct FunkSvd {
     pub biased: bool,
     /// Seed of the initialization and of the visiting order.
     pub seed: u64,
-    /// Stratification: users and items are each cut into this many ranges (≥ 1). Results depend on it (not on
+    /// Stratification: users and items are each cut into this many ranges (1 ..= 1024). Results depend on it (not on
     /// the thread count); use at least the number of threads for a good speed-up.
     pub blocks: usize,
 }
@@ -73,6 +73,12 @@ impl Default for FunkSvd {
     }
 }
 
+/// The largest accepted `blocks` (the grid holds `blocks²` rating blocks).
+const MAX_BLOCKS: usize = 1024;
+
+/// Ratings between two polls of the cancellation token inside a block.
+const POLL: usize = 4096;
+
 /// One rating inside a block: local user row, local item row, value.
 type Entry = (u32, u32, f32);
 
@@ -84,9 +90,9 @@ impl FunkSvd {
     /// assert!(e.to_string().contains("learning_rate"));
     /// ```
     pub fn check(&self) -> Result<()> {
-        at_least_one("factors", self.factors)?;
-        at_least_one("epochs", self.epochs)?;
-        at_least_one("blocks", self.blocks)?;
+        count("factors", self.factors, MAX_FACTORS)?;
+        count("epochs", self.epochs, MAX_ITERATIONS)?;
+        count("blocks", self.blocks, MAX_BLOCKS)?;
         positive("learning_rate", self.learning_rate)?;
         non_negative("reg_bias", self.reg_bias)?;
         non_negative("reg_factors", self.reg_factors)?;
@@ -103,6 +109,20 @@ impl FunkSvd {
     /// assert_eq!(m.history().len(), 5);
     /// ```
     pub fn fit(&self, ratings: &Ratings) -> Result<MfModel> {
+        self.fit_cancellable(ratings, &Cancel::new())
+    }
+
+    /// [`FunkSvd::fit`], stopped with [`Error::Cancelled`] soon after `cancel` is set (polled between sub-epochs
+    /// and every few thousand ratings inside a block).
+    ///
+    /// ```
+    /// use oximl_core::{Cancel, mf::{FunkSvd, synthetic::Synthetic}};
+    /// let data = Synthetic { users: 50, items: 30, ratings: 900, ..Default::default() }.generate().unwrap();
+    /// let cancel = Cancel::new();
+    /// cancel.cancel();
+    /// assert_eq!(FunkSvd::default().fit_cancellable(&data.ratings, &cancel).unwrap_err().code(), 7);
+    /// ```
+    pub fn fit_cancellable(&self, ratings: &Ratings, cancel: &Cancel) -> Result<MfModel> {
         self.check()?;
         let (nu, ni, k) = (ratings.users().len(), ratings.items().len(), self.factors);
         let nb = self.blocks.min(nu).min(ni).max(1);
@@ -139,19 +159,21 @@ impl FunkSvd {
 
         let mut rng = StdRng::seed_from_u64(self.seed);
         let normal = Normal::new(0.0f32, self.init_std).map_err(|e| Error::invalid("init_std", e.to_string()))?;
-        let mut p: Vec<f32> = (0..nu * k).map(|_| normal.sample(&mut rng)).collect();
-        let mut q: Vec<f32> = (0..ni * k).map(|_| normal.sample(&mut rng)).collect();
+        let mut p = zeroed("factors", nu, k)?;
+        let mut q = zeroed("factors", ni, k)?;
+        p.iter_mut().chain(q.iter_mut()).for_each(|v| *v = normal.sample(&mut rng));
         let (mut bu, mut bi) = (vec![0.0f32; nu], vec![0.0f32; ni]);
         let mean = if self.biased { ratings.mean() } else { 0.0 };
         // The whole loop runs on a pool thread: the sub-epochs fork from there instead of each being handed over
         // from the caller's thread and back.
         let history = oximl_kernel::install(|| -> Result<Vec<f64>> {
-            let mut history = Vec::with_capacity(self.epochs);
+            let mut history = Vec::new();
             let mut order: Vec<usize> = (0..nb).collect();
             for epoch in 0..self.epochs {
                 order.shuffle(&mut StdRng::seed_from_u64(mix_seed(self.seed, epoch as u64 + 1, u64::MAX)));
                 let mut sse = 0.0f64;
                 for &s in &order {
+                    cancel.check("FunkSvd fit")?;
                     let mut qs: Vec<Option<&mut [f32]>> =
                         split_rows(&mut q, &ibounds, k).into_iter().map(Some).collect();
                     let mut bis: Vec<Option<&mut [f32]>> =
@@ -167,10 +189,11 @@ impl FunkSvd {
                     }
                     let parts: Vec<f64> = tasks
                         .into_par_iter()
-                        .map(|(blk, pc, qc, buc, bic)| self.run_block(mean, blk, pc, qc, buc, bic))
+                        .map(|(blk, pc, qc, buc, bic)| self.run_block(mean, blk, pc, qc, buc, bic, cancel))
                         .collect();
                     sse += parts.iter().sum::<f64>();
                 }
+                cancel.check("FunkSvd fit")?;
                 let rmse = (sse / ratings.len() as f64).sqrt();
                 if !rmse.is_finite() {
                     return Err(Error::NonFinite(format!(
@@ -186,7 +209,7 @@ impl FunkSvd {
         let shape = |v: Vec<f32>, n: usize| {
             Array2::from_shape_vec((n, k), v).map_err(|e| Error::shape("factors", e.to_string()))
         };
-        Ok(MfModel::new(
+        MfModel::new(
             Algorithm::FunkSvd(self.clone()),
             ratings,
             shape(p, nu)?,
@@ -195,18 +218,32 @@ impl FunkSvd {
             Array1::from(bi),
             mean,
             history,
-        ))
+        )
     }
 
-    /// One pass over a block's ratings; returns the sum of squared errors seen.
-    fn run_block(&self, mean: f32, blk: &[Entry], p: &mut [f32], q: &mut [f32], bu: &mut [f32], bi: &mut [f32]) -> f64 {
+    /// One pass over a block's ratings; returns the sum of squared errors seen. Stops early (the caller then
+    /// reports the cancellation) when `cancel` is set, checked every [`POLL`] ratings.
+    #[allow(clippy::too_many_arguments)]
+    fn run_block(
+        &self,
+        mean: f32,
+        blk: &[Entry],
+        p: &mut [f32],
+        q: &mut [f32],
+        bu: &mut [f32],
+        bi: &mut [f32],
+        cancel: &Cancel,
+    ) -> f64 {
         let k = self.factors;
         let (lr, rb, rf, biased) = (self.learning_rate, self.reg_bias, self.reg_factors, self.biased);
         oximl_kernel::vectorized(
             #[inline(always)]
             || {
                 let mut sse = 0.0f64;
-                for &(u, i, r) in blk {
+                for (n, &(u, i, r)) in blk.iter().enumerate() {
+                    if n % POLL == POLL - 1 && cancel.is_cancelled() {
+                        break;
+                    }
                     let (u, i) = (u as usize, i as usize);
                     let pu = &mut p[u * k..(u + 1) * k];
                     let qi = &mut q[i * k..(i + 1) * k];

@@ -6,6 +6,61 @@ use crate::{Error, Result};
 use ndarray_rand::rand::SeedableRng;
 use ndarray_rand::rand::rngs::StdRng;
 use ndarray_rand::rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+/// A split as data (what C's `split_json` and Python's split functions carry): `{"method": "random",
+/// "test_fraction": 0.2, "seed": 0}`, `{"method": "per_user_fraction", ...}` or `{"method": "leave_last_k",
+/// "k": 1}`.
+///
+/// ```
+/// use oximl_core::mf::{Ratings, split::Split};
+/// let r = Ratings::from_triplets((0..10).map(|i| (i, i, 1.0)), Default::default()).unwrap();
+/// let s: Split = serde_json::from_str(r#"{"method": "random", "test_fraction": 0.3}"#).unwrap();
+/// let (train, test) = s.apply(&r).unwrap();
+/// assert_eq!((train.len(), test.len()), (7, 3));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Split {
+    /// [`random`].
+    Random {
+        /// Fraction of the ratings in the test part.
+        test_fraction: f32,
+        /// Seed of the shuffle.
+        #[serde(default)]
+        seed: u64,
+    },
+    /// [`per_user_fraction`].
+    PerUserFraction {
+        /// Fraction of each user's ratings in the test part.
+        test_fraction: f32,
+        /// Seed of the shuffle.
+        #[serde(default)]
+        seed: u64,
+    },
+    /// [`leave_last_k`].
+    LeaveLastK {
+        /// Latest ratings per user in the test part.
+        k: usize,
+    },
+}
+
+impl Split {
+    /// The `(train, test)` parts of `ratings`.
+    ///
+    /// ```
+    /// use oximl_core::mf::{Ratings, split::Split};
+    /// let r = Ratings::from_triplets((0..4).map(|i| (i, i, 1.0)), Default::default()).unwrap();
+    /// assert!(Split::LeaveLastK { k: 1 }.apply(&r).is_err()); // no timestamps
+    /// ```
+    pub fn apply(&self, ratings: &Ratings) -> Result<(Ratings, Ratings)> {
+        match *self {
+            Split::Random { test_fraction, seed } => random(ratings, test_fraction, seed),
+            Split::PerUserFraction { test_fraction, seed } => per_user_fraction(ratings, test_fraction, seed),
+            Split::LeaveLastK { k } => leave_last_k(ratings, k),
+        }
+    }
+}
 
 fn check_fraction(fraction: f32) -> Result<()> {
     if fraction.is_finite() && fraction > 0.0 && fraction < 1.0 {

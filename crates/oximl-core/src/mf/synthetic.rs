@@ -113,8 +113,10 @@ fn id_maps(users: usize, items: usize) -> Result<(Arc<IdMap>, Arc<IdMap>)> {
 }
 
 fn check_sizes(users: usize, items: usize, rank: usize) -> Result<()> {
-    for (name, v) in [("users", users), ("items", items), ("rank", rank)] {
-        super::at_least_one(name, v)?;
+    for (name, v, max) in
+        [("users", users, usize::MAX), ("items", items, usize::MAX), ("rank", rank, super::MAX_FACTORS)]
+    {
+        super::count(name, v, max)?;
     }
     if users > u32::MAX as usize || items > u32::MAX as usize {
         return Err(Error::invalid("users", "at most 2^32 - 1 users and items"));
