@@ -3,7 +3,7 @@
 //! `cargo run --example embed [path/to/vectors]` — without a path, a small word2vec text file with three topics
 //! (animals, vehicles, food) is generated in the temporary directory.
 
-use oximl::embed::{Embedder, KeyedVectors, LoadOptions, TokenizeOptions};
+use oximl::embed::{Embedder, KeyedVectors, LoadOptions, Query, TokenizeOptions};
 
 /// Writes a tiny word2vec text file: each word is its topic's direction plus a little word-specific noise.
 fn generate(path: &std::path::Path) -> std::io::Result<()> {
@@ -35,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             p
         }
     };
-    let kv = KeyedVectors::load(&path, &LoadOptions::default())?;
+    let kv = KeyedVectors::read(&path, &LoadOptions::default())?;
     println!("{} words × {} dimensions from {}", kv.len(), kv.dim(), path.display());
     let embedder = Embedder::new(&kv).lowercase_fallback(true).tokenizer(TokenizeOptions::default().lowercase(true));
     let sentences = ["The cat chased a mouse.", "A bus, a train and a plane!", "Cheese on bread", "Quantum flux"];
@@ -46,9 +46,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             continue;
         }
         let near = kv.most_similar(batch.vectors.row(i), 3, &[])?;
-        let near: Vec<String> = near.iter().map(|(w, s)| format!("{w} ({s:.3})")).collect();
+        let near: Vec<String> = near.iter().map(|&(i, s)| format!("{} ({s:.3})", kv.words()[i])).collect();
         println!("{s:?} → {}", near.join(", "));
     }
-    println!("most similar to `car`: {:?}", kv.most_similar("car", 2, &[])?);
+    let near = kv.most_similar("car", 2, &[])?;
+    println!("most similar to `car`: {:?}", near.iter().map(|&(i, s)| (&kv.words()[i], s)).collect::<Vec<_>>());
+    // Analogies (gensim's `most_similar(positive, negative)`): bus − car + bread ≈ another food.
+    let (positive, negative) = ([Query::Word("bus"), Query::Word("bread")], [Query::Word("car")]);
+    let best = kv.most_similar_combined(&positive, &negative, 1, &[])?;
+    println!("bus - car + bread ≈ {}", kv.words()[best[0].0]);
     Ok(())
 }

@@ -13,7 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let repeats: usize = args.get(3).map(|r| r.parse()).transpose()?.unwrap_or(3).max(1);
     let t = Instant::now();
-    let kv = KeyedVectors::load(vectors, &LoadOptions::default())?;
+    let kv = KeyedVectors::read(vectors, &LoadOptions::default())?;
     let load_s = t.elapsed().as_secs_f64();
     let texts: Vec<String> = std::fs::read_to_string(texts)?.lines().map(str::to_string).collect();
     let embedder = Embedder::new(&kv);

@@ -207,8 +207,9 @@ void oximl_cancel_free(oximl_cancel *cancel);
 // sentence vectors `"oov"` (`"skip"` unknown words, `"error"`, or count them as `"zero"` vectors),
 // `"lowercase_fallback"` (look unknown words up again lowercased), `"tokenizer"` (`{"lowercase": false,
 // "keep_punctuation": false}`), `"sif"` (SIF weights `a / (a + p(w))` with this `a`, e.g. `1e-3`, and `p(w)`
-// from the row order by Zipf's law). Errors: `OXIML_STATUS_IO`, `OXIML_STATUS_FORMAT` (naming the line or
-// entry), `OXIML_STATUS_NON_FINITE`. Free with `oximl_embeddings_free`.
+// from the row order by Zipf's law). (`"word2vec"` is accepted for `"word2vec_text"`.) Errors:
+// `OXIML_STATUS_IO`, `OXIML_STATUS_FORMAT` (naming the line or entry), `OXIML_STATUS_NON_FINITE`. Free with
+// `oximl_embeddings_free`.
 //
 // ```c
 // oximl_embeddings *emb = NULL;
@@ -218,7 +219,18 @@ oximl_status oximl_embeddings_load(const char *path,
                                    const char *options_json,
                                    oximl_embeddings **out);
 
-// Saves the table in `format` (NULL or `"oximl"`: the fastest to reload; `"word2vec_text"`,
+// `oximl_embeddings_load` that returns `OXIML_STATUS_CANCELLED` soon after `cancel` (NULL: never) is cancelled
+// from another thread.
+//
+// ```c
+// oximl_embeddings_load_cancellable("vectors.bin", NULL, &emb, cancel);
+// ```
+oximl_status oximl_embeddings_load_cancellable(const char *path,
+                                               const char *options_json,
+                                               oximl_embeddings **out,
+                                               const oximl_cancel *cancel);
+
+// Saves the table in `format` (NULL or `"oximl"`: the fastest to reload; `"word2vec_text"` (or `"word2vec"`),
 // `"word2vec_binary"`, `"glove"`, `"fasttext"`).
 //
 // ```c
@@ -298,6 +310,20 @@ oximl_status oximl_embeddings_embed_batch(const oximl_embeddings *embeddings,
                                           size_t capacity,
                                           bool *found);
 
+// `oximl_embeddings_embed_batch` that returns `OXIML_STATUS_CANCELLED` soon after `cancel` (NULL: never) is
+// cancelled from another thread; `out` and `found` are then unspecified.
+//
+// ```c
+// oximl_embeddings_embed_batch_cancellable(emb, texts, 2, v, 2 * 100, found, cancel);
+// ```
+oximl_status oximl_embeddings_embed_batch_cancellable(const oximl_embeddings *embeddings,
+                                                      const char *const *texts,
+                                                      size_t n,
+                                                      float *out,
+                                                      size_t capacity,
+                                                      bool *found,
+                                                      const oximl_cancel *cancel);
+
 // The `k` words most similar to `word` by cosine (the word itself excluded), best first, leaving out the
 // `n_exclude` words of `exclude` (may be NULL when 0): `ids[j]` (owned by the handle) and `scores[j]` for
 // `j < *written`. The buffers hold `capacity` entries and need `k` (else `*written = k` and the status is
@@ -333,6 +359,29 @@ oximl_status oximl_embeddings_most_similar_vector(const oximl_embeddings *embedd
                                                   float *scores,
                                                   size_t capacity,
                                                   size_t *written);
+
+// gensim's `most_similar(positive, negative)`: the `k` words most similar by cosine to the sum of the
+// unit-normalized vectors of the `n_positive` words of `positive` minus those of the `n_negative` words of
+// `negative` (3CosAdd analogies: king − man + woman ≈ queen), leaving out the words given and the `n_exclude`
+// words of `exclude`. Outputs as `oximl_embeddings_most_similar`. Errors: no word at all, an unknown word, a
+// combination that is zero (no direction), `k = 0`.
+//
+// ```c
+// const char *pos[] = {"king", "woman"}, *neg[] = {"man"};
+// oximl_embeddings_most_similar_words(emb, pos, 2, neg, 1, 5, NULL, 0, ids, cos, 5, &n);
+// ```
+oximl_status oximl_embeddings_most_similar_words(const oximl_embeddings *embeddings,
+                                                 const char *const *positive,
+                                                 size_t n_positive,
+                                                 const char *const *negative,
+                                                 size_t n_negative,
+                                                 size_t k,
+                                                 const char *const *exclude,
+                                                 size_t n_exclude,
+                                                 const char **ids,
+                                                 float *scores,
+                                                 size_t capacity,
+                                                 size_t *written);
 
 // The cosine similarity of two words of the table (0 if either is a zero vector). Unknown word:
 // `OXIML_STATUS_INVALID_ARGUMENT`.

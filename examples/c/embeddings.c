@@ -126,6 +126,39 @@ int main(void) {
   CHECK(oximl_embeddings_most_similar_vector(emb, v, DIM, 2, exclude, 1, ids, scores, WORDS, &n));
   EXPECT(n == 2 && strcmp(ids[0], "road") == 0, "nearest to car+road without car: %s", ids[0]);
 
+  /* Analogies (gensim's most_similar(positive, negative)): the cosine to unit(cat) - unit(dog) + unit(king),
+     computed here, with the words given left out. */
+  const char *pos[] = {"cat", "king"}, *neg[] = {"dog"};
+  CHECK(oximl_embeddings_most_similar_words(emb, pos, 2, neg, 1, 3, NULL, 0, ids, scores, WORDS, &n));
+  double q[DIM], qn = 0, c = 0, d = 0, k = 0;
+  for (int i = 0; i < DIM; i++) { c += table[1][i] * table[1][i]; d += table[2][i] * table[2][i]; k += table[7][i] * table[7][i]; }
+  for (int j = 0; j < DIM; j++) {
+    q[j] = table[1][j] / sqrt(c) - table[2][j] / sqrt(d) + table[7][j] / sqrt(k);
+    qn += q[j] * q[j];
+  }
+  EXPECT(n == 3, "%zu analogy results", n);
+  for (size_t j = 0; j < n; j++) {
+    int r = row_of(ids[j]);
+    double dot = 0, rn = 0;
+    for (int i = 0; i < DIM; i++) { dot += q[i] * table[r][i]; rn += table[r][i] * table[r][i]; }
+    EXPECT(r != 1 && r != 2 && r != 7 && fabs(scores[j] - dot / sqrt(qn * rn)) < TOL, "analogy %s: %g vs %g", ids[j],
+           scores[j], dot / sqrt(qn * rn));
+  }
+  printf("cat - dog + king: %s %.3f\n", ids[0], scores[0]);
+
+  /* A cancelled token stops loading and batch embedding with OXIML_STATUS_CANCELLED. */
+  oximl_cancel *cancel = NULL;
+  CHECK(oximl_cancel_new(&cancel));
+  float batch[TEXTS * DIM];
+  bool found[TEXTS];
+  CHECK(oximl_embeddings_embed_batch_cancellable(emb, texts, TEXTS, batch, TEXTS * DIM, found, cancel));
+  CHECK(oximl_cancel_cancel(cancel));
+  EXPECT(oximl_embeddings_embed_batch_cancellable(emb, texts, TEXTS, batch, TEXTS * DIM, found, cancel) ==
+             OXIML_STATUS_CANCELLED, "batch embedding ran despite the cancelled token");
+  EXPECT(oximl_embeddings_load_cancellable(path, NULL, &back, cancel) == OXIML_STATUS_CANCELLED && back == NULL,
+         "loading ran despite the cancelled token");
+  oximl_cancel_free(cancel);
+
   /* Saved as word2vec binary and as oximl, reloaded: the same table. */
   const char *formats[] = {"word2vec_binary", NULL};
   for (int k = 0; k < 2; k++) {

@@ -161,7 +161,7 @@ static int embeddings_errors(void) {
   EXPECT(oximl_embeddings_most_similar_vector(emb, v, 3, 1, NULL, 0, ids, scores, 4, &n), OXIML_STATUS_SHAPE);
   EXPECT(oximl_embeddings_most_similar_vector(emb, NULL, 2, 1, NULL, 0, ids, scores, 4, &n), OXIML_STATUS_INVALID_ARGUMENT);
   EXPECT(oximl_embeddings_similarity(emb, "a", "zzz", &s), OXIML_STATUS_INVALID_ARGUMENT);
-  EXPECT(oximl_embeddings_save(emb, "target/v.bin", "word2vec"), OXIML_STATUS_INVALID_ARGUMENT);
+  EXPECT(oximl_embeddings_save(emb, "target/v.bin", "word2vec_txt"), OXIML_STATUS_INVALID_ARGUMENT);
   EXPECT(oximl_embeddings_save(emb, "/no/such/dir/v.oximl", NULL), OXIML_STATUS_IO);
   if (oximl_embeddings_save(emb, "target/v.oximl", NULL) != OXIML_STATUS_OK) return 1;
   oximl_embeddings_free(emb);

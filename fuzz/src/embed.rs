@@ -1,6 +1,7 @@
 //! Targets of the word-vector loaders, one per format, and of the load options' JSON.
 
 use crate::{config_and_data, sealed};
+use oximl_core::Persist;
 use oximl_core::embed::{Embedder, KeyedVectors, LoadOptions, VectorFormat};
 
 /// The `kind` of an embeddings file (as the core writes it).
@@ -8,7 +9,7 @@ const KIND: &str = "embeddings";
 
 /// Loads with `options`; a table that loads is queried and must round-trip exactly through the oximl format.
 fn load(data: &[u8], options: &LoadOptions) {
-    let Ok(kv) = KeyedVectors::from_bytes(data, options) else { return };
+    let Ok(kv) = KeyedVectors::read_bytes(data, options) else { return };
     let words = kv.words();
     if let Some(first) = words.first() {
         let _ = kv.most_similar(first.as_str(), 3, &[]);
@@ -17,7 +18,7 @@ fn load(data: &[u8], options: &LoadOptions) {
         let _ = embedder.embed_text(&words[..words.len().min(3)].join(" "));
     }
     let bytes = kv.to_bytes().expect("round trip: a loaded table must save");
-    let back = KeyedVectors::from_bytes(&bytes, &LoadOptions::default()).expect("round trip: a saved table must load");
+    let back = KeyedVectors::read_bytes(&bytes, &LoadOptions::default()).expect("round trip: a saved table must load");
     assert!(back.words() == kv.words(), "round trip: the words changed");
     let bits = |k: &KeyedVectors| k.vectors().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     assert!(bits(&back) == bits(&kv), "round trip: the vectors changed");
@@ -27,27 +28,27 @@ fn with_format(data: &[u8], format: VectorFormat) {
     load(data, &LoadOptions::default().format(format));
 }
 
-/// `KeyedVectors::from_bytes` as word2vec text (`count dim` header, then `word v1 v2 ...` lines).
+/// `KeyedVectors::read_bytes` as word2vec text (`count dim` header, then `word v1 v2 ...` lines).
 pub fn word2vec_text(data: &[u8]) {
     with_format(data, VectorFormat::Word2VecText);
 }
 
-/// `KeyedVectors::from_bytes` as word2vec binary (text header, then `word ` and `dim` little-endian floats).
+/// `KeyedVectors::read_bytes` as word2vec binary (text header, then `word ` and `dim` little-endian floats).
 pub fn word2vec_binary(data: &[u8]) {
     with_format(data, VectorFormat::Word2VecBinary);
 }
 
-/// `KeyedVectors::from_bytes` as GloVe (no header).
+/// `KeyedVectors::read_bytes` as GloVe (no header).
 pub fn glove(data: &[u8]) {
     with_format(data, VectorFormat::Glove);
 }
 
-/// `KeyedVectors::from_bytes` as fastText `.vec`.
+/// `KeyedVectors::read_bytes` as fastText `.vec`.
 pub fn fasttext(data: &[u8]) {
     with_format(data, VectorFormat::FastText);
 }
 
-/// `KeyedVectors::from_bytes` as an oximl file, or its sealed form.
+/// `KeyedVectors::read_bytes` as an oximl file, or its sealed form.
 pub fn oximl(data: &[u8]) {
     with_format(data, VectorFormat::Oximl);
     if let Some(file) = sealed::seal(data, KIND) {

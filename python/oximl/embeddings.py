@@ -23,6 +23,7 @@ from typing import Any, Iterable, Sequence, Union
 import numpy as np
 
 from oximl import _oximl
+from oximl._config import dumps
 from oximl.errors import ShapeError
 
 __all__ = ["KeyedVectors", "tokenize"]
@@ -34,13 +35,6 @@ Text = Union[str, Sequence[str]]
 def tokenize(text: str, lowercase: bool = False, keep_punctuation: bool = False) -> list[str]:
     """The words of ``text`` as ``embed`` splits it: runs of letters, digits, ``_`` and inner apostrophes."""
     return _oximl.tokenize_text(text, bool(lowercase), bool(keep_punctuation))
-
-
-def _vector(v: Any, dim: int) -> np.ndarray:
-    arr = np.ascontiguousarray(v, dtype=np.float32)
-    if arr.shape != (dim,):
-        raise ShapeError(f"shape mismatch: expected a vector of {dim} values, got shape {arr.shape}")
-    return arr
 
 
 class KeyedVectors:
@@ -66,15 +60,17 @@ class KeyedVectors:
     @classmethod
     def load(cls, path: PathLike, format: str = "auto", limit: int | None = None) -> KeyedVectors:
         """Reads word2vec text or binary, GloVe, fastText ``.vec`` or oximl files (``format="auto"`` detects it
-        from the content); ``limit`` reads only the first entries. A malformed file raises ``FormatError`` (an
-        ``OSError``) naming the line; a NaN or infinite value ``NonFiniteError``."""
-        return cls._wrap(_oximl.KeyedVectors.load(os.fspath(path), format, limit))
+        from the content; else "word2vec_text" (or "word2vec"), "word2vec_binary", "glove", "fasttext", "oximl");
+        ``limit`` reads only the first entries. A malformed file raises ``FormatError`` (an ``OSError``) naming
+        the line; a NaN or infinite value ``NonFiniteError``. Ctrl-C stops it (``KeyboardInterrupt``)."""
+        options = dumps("load options", {"format": format, "limit": limit})
+        return cls._wrap(_oximl.KeyedVectors.load(os.fspath(path), options))
 
     @classmethod
     def load_word2vec_format(cls, fname: PathLike, binary: bool = False, limit: int | None = None,
                              no_header: bool = False) -> KeyedVectors:
         """gensim's loader: word2vec text, or binary with ``binary=True``; ``no_header=True`` for GloVe files."""
-        fmt = "glove" if no_header else "word2vec_binary" if binary else "word2vec"
+        fmt = "glove" if no_header else "word2vec_binary" if binary else "word2vec_text"
         return cls.load(fname, fmt, limit)
 
     def save(self, path: PathLike) -> None:
@@ -82,7 +78,7 @@ class KeyedVectors:
         self._core.save(os.fspath(path), "oximl")
 
     def save_word2vec_format(self, fname: PathLike, binary: bool = False) -> None:
-        self._core.save(os.fspath(fname), "word2vec_binary" if binary else "word2vec")
+        self._core.save(os.fspath(fname), "word2vec_binary" if binary else "word2vec_text")
 
     def __len__(self) -> int:
         return len(self._core)
@@ -149,39 +145,39 @@ class KeyedVectors:
             queries = np.ascontiguousarray(positive, dtype=np.float32)
             found = self._core.most_similar_vectors(queries.reshape(-1, queries.shape[-1]), int(topn), exclude)
             return found if queries.ndim == 2 else found[0]
-        terms = [(t, 1.0) for t in self._terms(positive)] + [(t, -1.0) for t in self._terms(negative)]
-        if not terms:
-            raise ValueError("most_similar needs at least one positive or negative word or vector")
-        query = np.zeros(self.vector_size, dtype=np.float64)
-        for term, sign in terms:
-            v = self[term] if isinstance(term, str) else _vector(term, self.vector_size)
-            norm = np.linalg.norm(v.astype(np.float64))
-            query += sign * (v / norm if norm > 0 else v)
-            if isinstance(term, str):
-                exclude.append(term)
-        return self._core.most_similar_vectors(query.astype(np.float32)[None, :], int(topn), exclude)[0]
+        positive, negative = self._terms(positive), self._terms(negative)
+        return self._core.most_similar_combined(positive, negative, int(topn), exclude)
 
-    @staticmethod
-    def _terms(x: Any) -> list[Any]:
+    def _terms(self, x: Any) -> list[Any]:
+        """Words (a ``KeyError`` for one not in the table, as gensim) and vectors as float32 arrays."""
         if x is None:
             return []
         if isinstance(x, str) or (isinstance(x, np.ndarray) and x.ndim == 1):
-            return [x]
-        return list(x)
+            x = [x]
+        terms: list[Any] = []
+        for t in x:
+            if isinstance(t, str):
+                if t not in self:
+                    raise KeyError(f"word {t!r} not in vocabulary")
+                terms.append(t)
+            else:
+                terms.append(np.ascontiguousarray(t, dtype=np.float32))
+        return terms
 
     def embed(self, texts: Iterable[Text], *, oov: str = "skip", lowercase: bool = False,
               keep_punctuation: bool = False, lowercase_fallback: bool = False, weights: Any = None,
               return_found: bool = False) -> Any:
         """Sentence vectors of many texts, (len(texts), vector_size) float32, computed in parallel with the GIL
-        released. Each text is a string (split by the tokenizer) or a list of tokens (all of one kind). With
+        released (Ctrl-C stops it: ``KeyboardInterrupt``). Each text is a string (split by the tokenizer) or a list of tokens (all of one kind). With
         ``return_found=True``, also a bool array telling which texts had a known word."""
         texts = list(texts)
         w = None if weights is None else np.ascontiguousarray(weights, dtype=np.float32)
+        options = {"oov": oov, "lowercase_fallback": bool(lowercase_fallback)}
         if texts and not isinstance(texts[0], str):
-            vectors, found = self._core.embed_tokens(texts, oov, bool(lowercase_fallback), w)
+            vectors, found = self._core.embed_tokens(texts, dumps("embed options", options), w)
         else:
-            vectors, found = self._core.embed(texts, oov, bool(lowercase), bool(keep_punctuation),
-                                              bool(lowercase_fallback), w)
+            options["tokenizer"] = {"lowercase": bool(lowercase), "keep_punctuation": bool(keep_punctuation)}
+            vectors, found = self._core.embed(texts, dumps("embed options", options), w)
         return (vectors, np.array(found, dtype=bool)) if return_found else vectors
 
     def sentence_vector(self, text: Text, **options: Any) -> np.ndarray | None:

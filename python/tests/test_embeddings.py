@@ -215,3 +215,78 @@ def test_embed_releases_the_gil(table, run_beside_python):
     out = run_beside_python(lambda: kv.embed(texts))
     assert out.shape == (300_000, 6)
     np.testing.assert_array_equal(out[0], out[-1])
+
+
+def test_format_names_come_from_the_core_with_the_old_spelling_kept(tmp_path, table):
+    # Issue 16: "word2vec" (the former Python spelling) and "word2vec_text" (the core's, used by C) both work.
+    kv = KeyedVectors(*table)
+    for name in ("word2vec", "word2vec_text"):
+        kv._core.save(str(tmp_path / "v.txt"), name)
+        back = KeyedVectors.load(tmp_path / "v.txt", format=name)
+        np.testing.assert_array_equal(back.vectors, table[1])
+    with pytest.raises(oximl.InvalidArgumentError, match="word2vec_text"):
+        KeyedVectors.load(tmp_path / "v.txt", format="word2vec_txt")
+
+
+def test_huge_finite_vectors_give_finite_unit_sentence_vectors():
+    # Issue 15: the float32 sum of vectors near 3.4e38 overflowed and the sentence vector was inf.
+    kv = KeyedVectors(["a", "b"], np.array([[3e38, 3e38], [3e38, -1e38]], dtype=np.float32))
+    v = kv.sentence_vector("a b a")
+    want = np.array([9e38, 5e38]) / np.linalg.norm([9e38, 5e38])
+    np.testing.assert_allclose(v, want, rtol=1e-6)
+    assert np.isfinite(kv.embed(["a a a", "b a"])).all()
+
+
+def test_analogies_are_computed_by_the_core(w2v_file, table):
+    # Issue 16: the 3CosAdd query, vectors among the terms, the core's errors; KeyError for unknown words.
+    words, vectors = table
+    kv = KeyedVectors.load(w2v_file)
+    v = vectors.astype(np.float64)
+    unit = v / np.linalg.norm(v, axis=1, keepdims=True).clip(1e-30)
+    extra = np.array([1, -2, 0, 0.5, 0, 1], dtype=np.float32)
+    query = unit[1] + extra / np.linalg.norm(extra) - unit[5]
+    got = kv.most_similar(positive=["cat", extra], negative="dog", topn=4)
+    want, sims = cosine_top(vectors, words, query, 4, skip={"cat", "dog"})
+    assert [w for w, _ in got] == want
+    np.testing.assert_allclose([s for _, s in got], sims, rtol=1e-5)
+    with pytest.raises(KeyError):
+        kv.most_similar(positive=["cat", "cow"])
+    with pytest.raises(oximl.ShapeError):
+        kv.most_similar(positive=["cat", np.ones(3)])
+    with pytest.raises(oximl.InvalidArgumentError):
+        kv.most_similar(positive=["cat"], negative=["cat"])  # zero: no direction
+
+
+CTRL_C_CHILD = """
+import json, os, signal, threading, time
+import numpy as np
+from oximl.embeddings import KeyedVectors
+
+rng = np.random.default_rng(0)
+kv = KeyedVectors([f"w{i}" for i in range(500)], rng.normal(size=(500, 2048)).astype(np.float32))
+texts = [" ".join(f"w{(i * 7 + j) % 500}" for j in range(1000)) for i in range(10_000)]
+start = time.perf_counter()
+kv.embed(texts[:1000])
+tenth = time.perf_counter() - start
+threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+start = time.perf_counter()
+try:
+    kv.embed(texts)
+    print(json.dumps({"interrupted": False}))
+except KeyboardInterrupt:
+    print(json.dumps({"interrupted": True, "seconds": time.perf_counter() - start, "full": 10 * tenth,
+                      "usable": kv.sentence_vector("w1 w2") is not None}))
+"""
+
+
+def test_ctrl_c_stops_batch_embedding():
+    # Issue 15: embed runs on a helper thread polling a cancellation token; SIGINT raises KeyboardInterrupt.
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", CTRL_C_CHILD], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["interrupted"], "embed ran to its end despite SIGINT"
+    assert result["seconds"] < max(0.3 + 0.5 * (result["full"] - 0.3), 0.6) and result["usable"], result

@@ -3,12 +3,13 @@
 //! The handle is immutable once loaded: every function taking a `const oximl_embeddings *` is safe to call
 //! concurrently on one handle from many threads.
 
+use super::cancel::{oximl_cancel, token};
 use super::convert::{CIds, Ranked, boxed, config, release, strings, values};
 use super::convert::{handle, out_slot, output, text};
 use super::{guard, oximl_status};
 use ndarray::ArrayView1;
 use oximl_core::embed::{
-    Embedder, KeyedVectors, LoadOptions, OovPolicy, Probabilities, Query, TokenizeOptions, VectorFormat, WordWeights,
+    EmbedOptions, Embedder, KeyedVectors, LoadOptions, Probabilities, Query, VectorFormat, WordWeights,
 };
 use oximl_core::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -26,48 +27,42 @@ impl super::convert::Handle for oximl_embeddings {
     const NAME: &str = "oximl_embeddings";
 }
 
-/// The options of `oximl_embeddings_load` (see there).
+/// The options of `oximl_embeddings_load` (see there): the core's reading and sentence options, flat, plus `sif`.
 #[derive(Clone, Copy, Default, Serialize, Deserialize)]
 #[serde(default)]
 struct Options {
     #[serde(flatten)]
     load: LoadOptions,
-    oov: OovPolicy,
-    lowercase_fallback: bool,
-    tokenizer: TokenizeOptions,
+    #[serde(flatten)]
+    embed: EmbedOptions,
     sif: Option<f64>,
 }
 
 impl oximl_embeddings {
     fn embedder(&self) -> Result<Embedder<'_>> {
-        let e = Embedder::new(&self.kv)
-            .oov(self.options.oov)
-            .lowercase_fallback(self.options.lowercase_fallback)
-            .tokenizer(self.options.tokenizer);
+        let e = Embedder::new(&self.kv).options(self.options.embed);
         match &self.weights {
             Some(w) => e.weights(w),
             None => Ok(e),
         }
     }
 
-    /// The ranked `(word, cosine)` list as word pointers owned by this handle.
-    fn ranked<'a>(&'a self, list: Vec<(&'a str, f32)>) -> impl Iterator<Item = Result<(*const c_char, f32)>> + 'a {
-        list.into_iter().map(|(w, s)| Ok((self.words.get(self.kv.index_of(w))?, s)))
-    }
-
-    fn most_similar(
+    /// The `k` rows nearest to `positive` minus `negative` (see `KeyedVectors::most_similar_combined`), written as
+    /// word pointers owned by this handle.
+    fn most_similar<'q>(
         &self,
-        query: Query<'_>,
+        positive: &[Query<'q>],
+        negative: &[Query<'q>],
         k: usize,
-        exclude: *const *const c_char,
-        n_exclude: usize,
+        exclude: (*const *const c_char, usize),
         out: Ranked<'_>,
     ) -> Result<()> {
         if k == 0 {
             return Err(Error::invalid("k", "must be at least 1"));
         }
-        let exclude = strings("exclude", exclude, n_exclude)?;
-        out.fill(self.ranked(self.kv.most_similar(query, k, &exclude)?))
+        let exclude = strings("exclude", exclude.0, exclude.1)?;
+        let best = self.kv.most_similar_combined(positive, negative, k, &exclude)?;
+        out.fill(best.into_iter().map(|(i, s)| Ok((self.words.get(Some(i))?, s))))
     }
 }
 
@@ -77,8 +72,9 @@ impl oximl_embeddings {
 /// sentence vectors `"oov"` (`"skip"` unknown words, `"error"`, or count them as `"zero"` vectors),
 /// `"lowercase_fallback"` (look unknown words up again lowercased), `"tokenizer"` (`{"lowercase": false,
 /// "keep_punctuation": false}`), `"sif"` (SIF weights `a / (a + p(w))` with this `a`, e.g. `1e-3`, and `p(w)`
-/// from the row order by Zipf's law). Errors: `OXIML_STATUS_IO`, `OXIML_STATUS_FORMAT` (naming the line or
-/// entry), `OXIML_STATUS_NON_FINITE`. Free with `oximl_embeddings_free`.
+/// from the row order by Zipf's law). (`"word2vec"` is accepted for `"word2vec_text"`.) Errors:
+/// `OXIML_STATUS_IO`, `OXIML_STATUS_FORMAT` (naming the line or entry), `OXIML_STATUS_NON_FINITE`. Free with
+/// `oximl_embeddings_free`.
 ///
 /// ```c
 /// oximl_embeddings *emb = NULL;
@@ -90,10 +86,26 @@ pub extern "C" fn oximl_embeddings_load(
     options_json: *const c_char,
     out: *mut *mut oximl_embeddings,
 ) -> oximl_status {
+    oximl_embeddings_load_cancellable(path, options_json, out, std::ptr::null())
+}
+
+/// `oximl_embeddings_load` that returns `OXIML_STATUS_CANCELLED` soon after `cancel` (NULL: never) is cancelled
+/// from another thread.
+///
+/// ```c
+/// oximl_embeddings_load_cancellable("vectors.bin", NULL, &emb, cancel);
+/// ```
+#[unsafe(no_mangle)]
+pub extern "C" fn oximl_embeddings_load_cancellable(
+    path: *const c_char,
+    options_json: *const c_char,
+    out: *mut *mut oximl_embeddings,
+    cancel: *const oximl_cancel,
+) -> oximl_status {
     guard(|| {
         let slot = out_slot("out", out)?;
         let options: Options = config("options_json", options_json, Some(&Options::default()))?;
-        let kv = KeyedVectors::load(text("path", path)?, &options.load)?;
+        let kv = KeyedVectors::read_cancellable(text("path", path)?, &options.load, &token(cancel)?)?;
         let weights = options.sif.map(|a| WordWeights::sif(&kv, a, Probabilities::Zipf)).transpose()?;
         let words = CIds::new(kv.words())?;
         boxed(oximl_embeddings { kv, words, options, weights }, slot);
@@ -101,7 +113,7 @@ pub extern "C" fn oximl_embeddings_load(
     })
 }
 
-/// Saves the table in `format` (NULL or `"oximl"`: the fastest to reload; `"word2vec_text"`,
+/// Saves the table in `format` (NULL or `"oximl"`: the fastest to reload; `"word2vec_text"` (or `"word2vec"`),
 /// `"word2vec_binary"`, `"glove"`, `"fasttext"`).
 ///
 /// ```c
@@ -274,10 +286,29 @@ pub extern "C" fn oximl_embeddings_embed_batch(
     capacity: usize,
     found: *mut bool,
 ) -> oximl_status {
+    oximl_embeddings_embed_batch_cancellable(embeddings, texts, n, out, capacity, found, std::ptr::null())
+}
+
+/// `oximl_embeddings_embed_batch` that returns `OXIML_STATUS_CANCELLED` soon after `cancel` (NULL: never) is
+/// cancelled from another thread; `out` and `found` are then unspecified.
+///
+/// ```c
+/// oximl_embeddings_embed_batch_cancellable(emb, texts, 2, v, 2 * 100, found, cancel);
+/// ```
+#[unsafe(no_mangle)]
+pub extern "C" fn oximl_embeddings_embed_batch_cancellable(
+    embeddings: *const oximl_embeddings,
+    texts: *const *const c_char,
+    n: usize,
+    out: *mut f32,
+    capacity: usize,
+    found: *mut bool,
+    cancel: *const oximl_cancel,
+) -> oximl_status {
     guard(|| {
         let e = handle("embeddings", embeddings)?;
         let mut dst = output("out", out, capacity, n, e.kv.dim())?;
-        let batch = e.embedder()?.embed_batch(&strings("texts", texts, n)?)?;
+        let batch = e.embedder()?.embed_batch_cancellable(&strings("texts", texts, n)?, &token(cancel)?)?;
         dst.assign(&batch.vectors);
         write_found(found, &batch.found);
         Ok(())
@@ -309,7 +340,7 @@ pub extern "C" fn oximl_embeddings_most_similar(
     guard(|| {
         let e = handle("embeddings", embeddings)?;
         let out = Ranked::new(ids, scores, capacity, k, written)?;
-        e.most_similar(Query::Word(text("word", word)?), k, exclude, n_exclude, out)
+        e.most_similar(&[Query::Word(text("word", word)?)], &[], k, (exclude, n_exclude), out)
     })
 }
 
@@ -340,7 +371,44 @@ pub extern "C" fn oximl_embeddings_most_similar_vector(
             return Err(Error::invalid("vector", "NULL or empty vector"));
         }
         let v = ArrayView1::from(values("vector", vector, dim)?);
-        e.most_similar(Query::Vector(v), k, exclude, n_exclude, out)
+        e.most_similar(&[Query::Vector(v)], &[], k, (exclude, n_exclude), out)
+    })
+}
+
+/// gensim's `most_similar(positive, negative)`: the `k` words most similar by cosine to the sum of the
+/// unit-normalized vectors of the `n_positive` words of `positive` minus those of the `n_negative` words of
+/// `negative` (3CosAdd analogies: king − man + woman ≈ queen), leaving out the words given and the `n_exclude`
+/// words of `exclude`. Outputs as `oximl_embeddings_most_similar`. Errors: no word at all, an unknown word, a
+/// combination that is zero (no direction), `k = 0`.
+///
+/// ```c
+/// const char *pos[] = {"king", "woman"}, *neg[] = {"man"};
+/// oximl_embeddings_most_similar_words(emb, pos, 2, neg, 1, 5, NULL, 0, ids, cos, 5, &n);
+/// ```
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn oximl_embeddings_most_similar_words(
+    embeddings: *const oximl_embeddings,
+    positive: *const *const c_char,
+    n_positive: usize,
+    negative: *const *const c_char,
+    n_negative: usize,
+    k: usize,
+    exclude: *const *const c_char,
+    n_exclude: usize,
+    ids: *mut *const c_char,
+    scores: *mut f32,
+    capacity: usize,
+    written: *mut usize,
+) -> oximl_status {
+    guard(|| {
+        let e = handle("embeddings", embeddings)?;
+        let out = Ranked::new(ids, scores, capacity, k, written)?;
+        let words = |name, array, n| -> Result<Vec<Query<'_>>> {
+            Ok(strings(name, array, n)?.into_iter().map(Query::Word).collect())
+        };
+        let (positive, negative) = (words("positive", positive, n_positive)?, words("negative", negative, n_negative)?);
+        e.most_similar(&positive, &negative, k, (exclude, n_exclude), out)
     })
 }
 
@@ -377,6 +445,7 @@ pub extern "C" fn oximl_embeddings_free(embeddings: *mut oximl_embeddings) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oximl_core::embed::{OovPolicy, TokenizeOptions};
 
     #[test]
     fn options_take_the_core_names_and_refuse_typos() {
@@ -387,9 +456,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(o.load, LoadOptions::default().format(VectorFormat::Glove).limit(3));
-        assert_eq!((o.oov, o.tokenizer), (OovPolicy::Zero, TokenizeOptions::default().lowercase(true)));
-        for bad in [c"{\"limt\": 3}", c"{\"tokenizer\": {\"lower\": true}}", c"{\"format\": \"word2vec\"}"] {
+        assert_eq!((o.embed.oov, o.embed.tokenizer), (OovPolicy::Zero, TokenizeOptions::default().lowercase(true)));
+        for bad in [c"{\"limt\": 3}", c"{\"tokenizer\": {\"lower\": true}}", c"{\"format\": \"word2vec_txt\"}"] {
             assert!(config::<Options>("o", bad.as_ptr(), Some(&Options::default())).is_err());
         }
+        // The former Python spelling of the text format is an alias, defined in the core.
+        let old: Options = config("o", c"{\"format\": \"word2vec\"}".as_ptr(), Some(&Options::default())).unwrap();
+        assert_eq!(old.load.get_format(), VectorFormat::Word2VecText);
     }
 }

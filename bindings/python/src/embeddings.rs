@@ -2,13 +2,14 @@
 //! neighbour searches run with the GIL released (batches in parallel on oximl's pool); `vectors` is a read-only
 //! numpy view of the table, without a copy.
 
-use crate::{detach, to_py_bytes, to_py_err};
+use crate::{detach, detach_cancellable, from_json, to_py_bytes};
 use ndarray::ArrayView1;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, ToPyArray};
 use oximl_core::embed::{
-    Embedder, KeyedVectors, LoadOptions, OovPolicy, Probabilities, TokenizeOptions, VectorFormat, WordWeights, tokenize,
+    Batch, EmbedOptions, Embedder, KeyedVectors, LoadOptions, Probabilities, Query, TokenizeOptions, VectorFormat,
+    WordWeights, tokenize,
 };
-use oximl_core::{Error, Result};
+use oximl_core::{Cancel, Persist, Result};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use std::collections::HashMap;
@@ -20,71 +21,49 @@ pub struct PyKeyedVectors {
     inner: KeyedVectors,
 }
 
-fn vector_format(name: &str) -> Result<VectorFormat> {
-    Ok(match name {
-        "auto" => VectorFormat::Auto,
-        "word2vec" => VectorFormat::Word2VecText,
-        "word2vec_binary" => VectorFormat::Word2VecBinary,
-        "glove" => VectorFormat::Glove,
-        "fasttext" => VectorFormat::FastText,
-        "oximl" => VectorFormat::Oximl,
-        other => {
-            return Err(Error::invalid(
-                "format",
-                format!("expected auto, word2vec, word2vec_binary, glove, fasttext or oximl, got {other:?}"),
-            ));
-        }
-    })
-}
-
-fn load_options(format: &str, limit: Option<usize>) -> Result<LoadOptions> {
-    let options = LoadOptions::default().format(vector_format(format)?);
-    Ok(match limit {
-        Some(n) => options.limit(n),
-        None => options,
-    })
-}
-
-/// How sentence vectors are made (the keyword arguments of `embed`).
-#[derive(Clone, Copy)]
-struct EmbedOptions<'a> {
-    oov: OovPolicy,
-    tokenize: TokenizeOptions,
-    lowercase_fallback: bool,
-    weights: Option<ArrayView1<'a, f32>>,
-}
-
-impl<'a> EmbedOptions<'a> {
-    fn new(
-        oov: &str,
-        lowercase: bool,
-        keep_punctuation: bool,
-        lowercase_fallback: bool,
-        weights: Option<ArrayView1<'a, f32>>,
-    ) -> Result<Self> {
-        let oov = match oov {
-            "skip" => OovPolicy::Skip,
-            "error" => OovPolicy::Error,
-            "zero" => OovPolicy::Zero,
-            other => return Err(Error::invalid("oov", format!("expected 'skip', 'error' or 'zero', got {other:?}"))),
-        };
-        let tokenize = TokenizeOptions::default().lowercase(lowercase).keep_punctuation(keep_punctuation);
-        Ok(EmbedOptions { oov, tokenize, lowercase_fallback, weights })
-    }
-
-    /// Runs `f` with an embedder configured by these options.
-    fn with<T>(self, kv: &KeyedVectors, f: impl FnOnce(&Embedder<'_>) -> Result<T>) -> Result<T> {
-        let weights = self.weights.map(|w| WordWeights::from_array(kv, w.to_owned())).transpose()?;
-        let mut e =
-            Embedder::new(kv).oov(self.oov).tokenizer(self.tokenize).lowercase_fallback(self.lowercase_fallback);
+/// Runs a cancellable batch with an embedder configured by `options` (the core's `EmbedOptions`, as JSON from
+/// `oximl._config.dumps`) and the optional weights; Ctrl-C stops it.
+fn embed_with<'py>(
+    py: Python<'py>,
+    kv: &KeyedVectors,
+    options: &str,
+    weights: Option<ArrayView1<'_, f32>>,
+    run: impl FnOnce(&Embedder<'_>, &Cancel) -> Result<Batch> + Send,
+) -> PyResult<(Bound<'py, PyArray2<f32>>, Vec<bool>)> {
+    let options: EmbedOptions = from_json(py, "embed options", options)?;
+    let batch = detach_cancellable(py, move |cancel| {
+        let weights = weights.map(|w| WordWeights::from_array(kv, w.to_owned())).transpose()?;
+        let mut e = Embedder::new(kv).options(options);
         if let Some(w) = &weights {
             e = e.weights(w)?;
         }
-        f(&e)
+        run(&e, cancel)
+    })?;
+    Ok((batch.vectors.into_pyarray(py), batch.found))
+}
+
+/// One term of an analogy query: a word or a float32 vector.
+#[derive(FromPyObject)]
+enum Term<'py> {
+    Word(String),
+    Vector(PyReadonlyArray1<'py, f32>),
+}
+
+impl Term<'_> {
+    fn query(&self) -> Query<'_> {
+        match self {
+            Term::Word(w) => Query::Word(w),
+            Term::Vector(v) => Query::Vector(v.as_array()),
+        }
     }
 }
 
 type Scored = Vec<(String, f32)>;
+
+/// Ranked rows as `(word, score)` (the word of each row by index, not looked up again).
+fn scored(kv: &KeyedVectors, rows: Vec<(usize, f32)>) -> Scored {
+    rows.into_iter().map(|(i, s)| (kv.word(i).unwrap_or_default().to_string(), s)).collect()
+}
 
 #[pymethods]
 impl PyKeyedVectors {
@@ -95,17 +74,19 @@ impl PyKeyedVectors {
         Ok(PyKeyedVectors { inner: detach(py, move || KeyedVectors::new(words, v.to_owned()))? })
     }
 
-    /// Reads a file; `format` is auto, word2vec, word2vec_binary, glove, fasttext or oximl.
+    /// Reads a file in any format; `options` is the core's `LoadOptions` as JSON (`format`, `limit`). Ctrl-C
+    /// stops it.
     #[staticmethod]
-    #[pyo3(signature = (path, format="auto", limit=None))]
-    fn load(py: Python<'_>, path: PathBuf, format: &str, limit: Option<usize>) -> PyResult<Self> {
-        let inner = detach(py, move || KeyedVectors::load(&path, &load_options(format, limit)?))?;
+    fn load(py: Python<'_>, path: PathBuf, options: &str) -> PyResult<Self> {
+        let options: LoadOptions = from_json(py, "load options", options)?;
+        let inner = detach_cancellable(py, move |cancel| KeyedVectors::read_cancellable(&path, &options, cancel))?;
         Ok(PyKeyedVectors { inner })
     }
 
+    /// A table from the bytes of a file in any format (`to_bytes` gives the oximl format).
     #[staticmethod]
     fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
-        let inner = detach(py, move || KeyedVectors::from_bytes(data, &LoadOptions::default()))?;
+        let inner = detach(py, move || KeyedVectors::read_bytes(data, &LoadOptions::default()))?;
         Ok(PyKeyedVectors { inner })
     }
 
@@ -114,10 +95,11 @@ impl PyKeyedVectors {
         to_py_bytes(py, move || kv.to_bytes())
     }
 
-    /// Writes the table in `format` (oximl, word2vec, word2vec_binary, glove or fasttext).
+    /// Writes the table in `format`, a name of the core's `VectorFormat` (e.g. `oximl`, `word2vec_text`).
     fn save(&self, py: Python<'_>, path: PathBuf, format: &str) -> PyResult<()> {
+        let format: VectorFormat = from_json(py, "format", &serde_json::Value::from(format).to_string())?;
         let kv = &self.inner;
-        detach(py, move || kv.save_as(&path, vector_format(format)?))
+        detach(py, move || kv.save_as(&path, format))
     }
 
     fn __len__(&self) -> usize {
@@ -173,10 +155,24 @@ impl PyKeyedVectors {
 
     /// Neighbours of a word of the table.
     fn most_similar_word(&self, py: Python<'_>, word: &str, topn: usize, exclude: Vec<String>) -> PyResult<Scored> {
+        self.most_similar_combined(py, vec![Term::Word(word.into())], Vec::new(), topn, exclude)
+    }
+
+    /// gensim's `most_similar(positive, negative)` over words and float32 vectors (3CosAdd).
+    fn most_similar_combined(
+        &self,
+        py: Python<'_>,
+        positive: Vec<Term<'_>>,
+        negative: Vec<Term<'_>>,
+        topn: usize,
+        exclude: Vec<String>,
+    ) -> PyResult<Scored> {
         let kv = &self.inner;
+        let positive: Vec<Query<'_>> = positive.iter().map(Term::query).collect();
+        let negative: Vec<Query<'_>> = negative.iter().map(Term::query).collect();
         detach(py, move || {
             let exclude: Vec<&str> = exclude.iter().map(String::as_str).collect();
-            Ok(kv.most_similar(word, topn, &exclude)?.into_iter().map(|(w, s)| (w.to_string(), s)).collect())
+            Ok(scored(kv, kv.most_similar_combined(&positive, &negative, topn, &exclude)?))
         })
     }
 
@@ -191,53 +187,35 @@ impl PyKeyedVectors {
         let (kv, q) = (&self.inner, queries.as_array());
         detach(py, move || {
             let exclude: Vec<&str> = exclude.iter().map(String::as_str).collect();
-            let rows = kv.most_similar_batch(q, topn, &exclude)?;
-            let word = |i: usize| kv.word(i).unwrap_or_default().to_string();
-            Ok(rows.into_iter().map(|r| r.into_iter().map(|(i, s)| (word(i), s)).collect()).collect())
+            Ok(kv.most_similar_batch(q, topn, &exclude)?.into_iter().map(|r| scored(kv, r)).collect())
         })
     }
 
-    /// Sentence vectors of texts (split by the tokenizer) and whether each had one.
-    #[pyo3(signature = (texts, oov="skip", lowercase=false, keep_punctuation=false, lowercase_fallback=false, weights=None))]
-    #[allow(clippy::too_many_arguments)]
+    /// Sentence vectors of texts (split by the tokenizer) and whether each had one; `options` is the core's
+    /// `EmbedOptions` as JSON. Ctrl-C stops it.
+    #[pyo3(signature = (texts, options, weights=None))]
     fn embed<'py>(
         &self,
         py: Python<'py>,
         texts: Vec<String>,
-        oov: &str,
-        lowercase: bool,
-        keep_punctuation: bool,
-        lowercase_fallback: bool,
+        options: &str,
         weights: Option<PyReadonlyArray1<'_, f32>>,
     ) -> PyResult<(Bound<'py, PyArray2<f32>>, Vec<bool>)> {
-        let options = EmbedOptions::new(
-            oov,
-            lowercase,
-            keep_punctuation,
-            lowercase_fallback,
-            weights.as_ref().map(|w| w.as_array()),
-        )
-        .map_err(|e| to_py_err(py, e))?;
-        let kv = &self.inner;
-        let batch = detach(py, move || options.with(kv, |e| e.embed_batch(&texts)))?;
-        Ok((batch.vectors.into_pyarray(py), batch.found))
+        let w = weights.as_ref().map(|w| w.as_array());
+        embed_with(py, &self.inner, options, w, move |e, cancel| e.embed_batch_cancellable(&texts, cancel))
     }
 
     /// Sentence vectors of texts given as token lists (the tokenizer options do not apply).
-    #[pyo3(signature = (texts, oov="skip", lowercase_fallback=false, weights=None))]
+    #[pyo3(signature = (texts, options, weights=None))]
     fn embed_tokens<'py>(
         &self,
         py: Python<'py>,
         texts: Vec<Vec<String>>,
-        oov: &str,
-        lowercase_fallback: bool,
+        options: &str,
         weights: Option<PyReadonlyArray1<'_, f32>>,
     ) -> PyResult<(Bound<'py, PyArray2<f32>>, Vec<bool>)> {
-        let options = EmbedOptions::new(oov, false, false, lowercase_fallback, weights.as_ref().map(|w| w.as_array()))
-            .map_err(|e| to_py_err(py, e))?;
-        let kv = &self.inner;
-        let batch = detach(py, move || options.with(kv, |e| e.embed_batch_tokens(&texts)))?;
-        Ok((batch.vectors.into_pyarray(py), batch.found))
+        let w = weights.as_ref().map(|w| w.as_array());
+        embed_with(py, &self.inner, options, w, move |e, cancel| e.embed_batch_tokens_cancellable(&texts, cancel))
     }
 
     /// SIF weights `a / (a + p(w))`, p from `counts` or, without, from Zipf's law over the row order.

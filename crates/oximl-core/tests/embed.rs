@@ -6,10 +6,10 @@ use ndarray_rand::RandomExt;
 use ndarray_rand::rand::rngs::StdRng;
 use ndarray_rand::rand::{Rng, SeedableRng};
 use ndarray_rand::rand_distr::Uniform;
-use oximl_core::Error;
 use oximl_core::embed::{
     Embedder, KeyedVectors, LoadOptions, OovPolicy, Probabilities, TokenizeOptions, VectorFormat, WordWeights,
 };
+use oximl_core::{Cancel, Error, Persist};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -71,7 +71,7 @@ fn format_error(r: oximl_core::Result<KeyedVectors>) -> String {
 }
 
 fn parse(text: &[u8]) -> oximl_core::Result<KeyedVectors> {
-    KeyedVectors::from_bytes(text, &LoadOptions::default())
+    KeyedVectors::read_bytes(text, &LoadOptions::default())
 }
 
 #[test]
@@ -151,20 +151,21 @@ fn all_file_formats_give_identical_vectors() {
         kv.save_as(&path, format).unwrap();
         assert_eq!(VectorFormat::detect(&std::fs::read(&path).unwrap()).unwrap(), detected, "{name}");
         for opts in [LoadOptions::default(), LoadOptions::default().format(format)] {
-            let back = KeyedVectors::load(&path, &opts).unwrap();
+            let back = KeyedVectors::read(&path, &opts).unwrap();
             assert_eq!(back.words(), kv.words(), "{name}");
             assert_eq!(back.vectors(), kv.vectors(), "{name}: bit-identical");
         }
-        let few = KeyedVectors::load(&path, &LoadOptions::default().limit(7)).unwrap();
+        let few = KeyedVectors::read(&path, &LoadOptions::default().limit(7)).unwrap();
         if format != VectorFormat::Oximl {
             assert_eq!(few.vectors(), kv.vectors().slice(ndarray::s![..7, ..]), "{name} limit");
         }
     }
-    let back = KeyedVectors::load_oximl(dir.join("kv.oximl")).unwrap();
+    let back = KeyedVectors::load(dir.join("kv.oximl")).unwrap();
     assert_eq!(back.vectors(), kv.vectors());
-    assert_eq!(KeyedVectors::from_bytes(&kv.to_bytes().unwrap(), &LoadOptions::default()).unwrap().words(), kv.words());
+    assert_eq!(KeyedVectors::read_bytes(&kv.to_bytes().unwrap(), &LoadOptions::default()).unwrap().words(), kv.words());
+    assert_eq!(KeyedVectors::from_bytes(&kv.to_bytes().unwrap()).unwrap().words(), kv.words());
     // A word2vec text file is not an oximl file.
-    assert!(KeyedVectors::load_oximl(dir.join("w2v.txt")).is_err());
+    assert!(KeyedVectors::load(dir.join("w2v.txt")).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -205,7 +206,7 @@ fn most_similar_matches_brute_force_cosine() {
     }
     // Word queries leave the word itself out; the zero vector has similarity 0.
     let near = kv.most_similar("w5", 3, &[]).unwrap();
-    assert!(near.iter().all(|(w, _)| *w != "w5"));
+    assert!(near.iter().all(|&(i, _)| kv.word(i) != Some("w5")));
     assert_eq!(kv.similarity("w5", "w13").unwrap(), 0.0);
     assert!((kv.similarity("w5", "w5").unwrap() - 1.0).abs() < 1e-6);
     assert_eq!(kv.normalized().row(13).sum(), 0.0);
@@ -246,13 +247,13 @@ fn empty_files() {
     assert!(format_error(parse(b"")).contains("empty"));
     assert!(format_error(parse(b" \n\n ")).contains("empty"));
     for f in [VectorFormat::Glove, VectorFormat::Word2VecText, VectorFormat::Word2VecBinary, VectorFormat::Oximl] {
-        format_error(KeyedVectors::from_bytes(b"", &LoadOptions::default().format(f)));
+        format_error(KeyedVectors::read_bytes(b"", &LoadOptions::default().format(f)));
     }
     assert!(format_error(parse(b"0 3\n")).contains("0 words"));
     let dir = temp_dir("empty");
     let path = dir.join("empty.txt");
     std::fs::write(&path, b"").unwrap();
-    let m = format_error(KeyedVectors::load(&path, &LoadOptions::default()));
+    let m = format_error(KeyedVectors::read(&path, &LoadOptions::default()));
     assert!(m.contains("empty.txt") && m.contains("empty file"), "{m}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -262,10 +263,10 @@ fn wrong_header_counts() {
     assert!(format_error(parse(b"3 2\na 1 2\nb 3 4\n")).contains("declares 3 words but the file has 2"));
     assert!(format_error(parse(b"1 2\na 1 2\nb 3 4\n")).contains("has more rows"));
     // Within the limit, the rest is not read.
-    assert_eq!(KeyedVectors::from_bytes(b"1 2\na 1 2\nb 3 4\n", &LoadOptions::default().limit(1)).unwrap().len(), 1);
+    assert_eq!(KeyedVectors::read_bytes(b"1 2\na 1 2\nb 3 4\n", &LoadOptions::default().limit(1)).unwrap().len(), 1);
     let mut bin = b"2 1\na ".to_vec();
     bin.extend_from_slice(&1.0f32.to_le_bytes());
-    let m = format_error(KeyedVectors::from_bytes(&bin, &LoadOptions::default().format(VectorFormat::Word2VecBinary)));
+    let m = format_error(KeyedVectors::read_bytes(&bin, &LoadOptions::default().format(VectorFormat::Word2VecBinary)));
     assert!(m.contains("declares 2 words but the file has 1"), "{m}");
     let mut more = bin.clone();
     more[0] = b'1';
@@ -274,7 +275,7 @@ fn wrong_header_counts() {
     assert!(format_error(parse(&more)).contains("more data"));
     assert!(format_error(parse(b"2 0\n")).contains("0 dimensions"));
     let m =
-        format_error(KeyedVectors::from_bytes(b"a 1 2\n", &LoadOptions::default().format(VectorFormat::Word2VecText)));
+        format_error(KeyedVectors::read_bytes(b"a 1 2\n", &LoadOptions::default().format(VectorFormat::Word2VecText)));
     assert!(m.contains("line 1: expected a header"), "{m}");
 }
 
@@ -287,18 +288,22 @@ fn rows_of_the_wrong_dimension() {
     // Truncated binary vector.
     let mut bin = b"1 2\na ".to_vec();
     bin.extend_from_slice(&1.0f32.to_le_bytes());
-    let m = format_error(KeyedVectors::from_bytes(&bin, &LoadOptions::default().format(VectorFormat::Word2VecBinary)));
+    let m = format_error(KeyedVectors::read_bytes(&bin, &LoadOptions::default().format(VectorFormat::Word2VecBinary)));
     assert!(m.contains("entry 1") && m.contains("truncated"), "{m}");
 }
 
 #[test]
 fn non_numeric_and_non_finite_values() {
     assert_eq!(format_error(parse(b"a 1 2\nb 1 x2\n")), "line 2: \"x2\" is not a number");
+    // A long non-number is cut at 40 characters, not at a byte inside a character (that panicked).
+    let bad = format!("x{}", "é".repeat(30));
+    let m = format_error(parse(format!("a 1 2\nb 1 {bad}\n").as_bytes()));
+    assert_eq!(m, format!("line 2: {bad:?} is not a number"));
     assert!(matches!(parse(b"a 1 nan\n"), Err(Error::NonFinite(m)) if m.contains("line 1")));
     assert!(matches!(parse(b"1 1\na inf\n"), Err(Error::NonFinite(m)) if m.contains("line 2")));
     let mut bin = b"1 1\na ".to_vec();
     bin.extend_from_slice(&f32::NAN.to_le_bytes());
-    let r = KeyedVectors::from_bytes(&bin, &LoadOptions::default().format(VectorFormat::Word2VecBinary));
+    let r = KeyedVectors::read_bytes(&bin, &LoadOptions::default().format(VectorFormat::Word2VecBinary));
     assert!(matches!(r, Err(Error::NonFinite(m)) if m.contains("entry 1")));
     assert!(matches!(KeyedVectors::new(vec!["a".into()], array![[f32::INFINITY]]), Err(Error::NonFinite(_))));
 }
@@ -311,7 +316,7 @@ fn duplicated_words_first_wins_and_is_counted() {
     assert_eq!(kv.duplicates().count, 2);
     assert_eq!(kv.duplicates().examples, ["a", "b"]);
     // The header counts entries, duplicates included; the limit too.
-    let kv = KeyedVectors::from_bytes(b"a 1\na 2\nc 3\n", &LoadOptions::default().limit(2)).unwrap();
+    let kv = KeyedVectors::read_bytes(b"a 1\na 2\nc 3\n", &LoadOptions::default().limit(2)).unwrap();
     assert_eq!((kv.len(), kv.duplicates().count), (1, 1));
 }
 
@@ -321,7 +326,7 @@ fn invalid_utf8_names_the_line() {
     assert!(format_error(parse(b"ok 1\n\xc3 2\n")).starts_with("line 2: invalid UTF-8"));
     let mut bin = b"1 1\n\xffa ".to_vec();
     bin.extend_from_slice(&1.0f32.to_le_bytes());
-    let m = format_error(KeyedVectors::from_bytes(&bin, &LoadOptions::default().format(VectorFormat::Word2VecBinary)));
+    let m = format_error(KeyedVectors::read_bytes(&bin, &LoadOptions::default().format(VectorFormat::Word2VecBinary)));
     assert!(m.contains("entry 1") && m.contains("UTF-8"), "{m}");
 }
 
@@ -364,7 +369,7 @@ fn empty_texts_and_unknown_words() {
 fn other_bad_arguments() {
     let kv = parse(b"a 1 0\nb 0 1\n").unwrap();
     assert!(matches!(
-        KeyedVectors::from_bytes(b"a 1\n", &LoadOptions::default().limit(0)),
+        KeyedVectors::read_bytes(b"a 1\n", &LoadOptions::default().limit(0)),
         Err(Error::InvalidArgument { .. })
     ));
     assert!(matches!(kv.most_similar("zzz", 1, &[]), Err(Error::InvalidArgument { .. })));
@@ -379,7 +384,7 @@ fn other_bad_arguments() {
         kv.save_as(std::env::temp_dir().join("x"), VectorFormat::Auto),
         Err(Error::InvalidArgument { .. })
     ));
-    assert!(matches!(KeyedVectors::load("/no/such/vectors.bin", &LoadOptions::default()), Err(Error::Io { .. })));
+    assert!(matches!(KeyedVectors::read("/no/such/vectors.bin", &LoadOptions::default()), Err(Error::Io { .. })));
 }
 
 #[test]
@@ -390,4 +395,154 @@ fn huge_and_tiny_vectors_normalize_without_nan() {
         let v = e.sentence_vector(&[w, w, w]).unwrap().unwrap();
         assert!((v[0] - 0.6).abs() < 1e-6 && (v[1] - 0.8).abs() < 1e-6, "{w}: {v}");
     }
+}
+
+/// Issue 15: header numbers and line lengths cannot make the loader reserve memory the file does not hold (these
+/// aborted the process, or read a 1M-value "vector" from one huge line).
+#[test]
+fn header_numbers_and_huge_lines_do_not_size_allocations() {
+    let binary = LoadOptions::default().format(VectorFormat::Word2VecBinary);
+    let mut bin = b"100000000000000000 4\na ".to_vec();
+    bin.extend_from_slice(&[0u8; 16]);
+    let m = format_error(KeyedVectors::read_bytes(&bin, &binary));
+    assert!(m.contains("declares 100000000000000000 words but the file has 1"), "{m}");
+    let m = format_error(KeyedVectors::read_bytes(b"1 1099511627776\na \x00\x00\x00\x00", &binary));
+    assert!(m.contains("truncated"), "{m}");
+    let m = format_error(KeyedVectors::read_bytes(b"1 4611686018427387904\na \x00\x00\x00\x00", &binary));
+    assert!(m.contains("dimension too large"), "{m}");
+    let text = LoadOptions::default().format(VectorFormat::Word2VecText);
+    for file in [&b"1 100000000000\nw 1\n"[..], b"3 100000000000\nw 1\nv 2\nu 3\n"] {
+        let m = format_error(KeyedVectors::read_bytes(file, &text));
+        assert!(m.contains("line 2: expected 100000000000 values, found 1"), "{m}");
+    }
+    assert!(parse(b"2 100000000000\nw 1\n").is_err());
+    // One line of 2 MB (1M values): refused, naming the line, in every text reader and in detection.
+    let long: Vec<u8> = b"a".iter().chain(b" 0".repeat(1 << 20).iter()).copied().collect();
+    assert!(format_error(parse(&long)).starts_with("line 1: longer than 1048576 bytes"));
+    let with_header = [&b"1 3\n"[..], &long].concat();
+    assert!(format_error(KeyedVectors::read_bytes(&with_header, &text)).starts_with("line 2: longer than"));
+    assert!(format_error(KeyedVectors::read_bytes(&vec![b'x'; 3 << 20], &binary)).starts_with("line 1: longer"));
+    // A long line within 64 bytes per declared value is fine.
+    let dim = 1 << 16;
+    let wide = format!("1 {dim}\nw{}\n", " 0.12345678901234567".repeat(dim));
+    assert!(wide.len() > 1 << 20);
+    assert_eq!(parse(wide.as_bytes()).unwrap().dim(), dim);
+}
+
+/// Issue 15: finite vectors near `f32::MAX` give finite unit sentence vectors and finite neighbour scores (the
+/// `f32` sum overflowed to inf before).
+#[test]
+fn huge_finite_vectors_give_finite_sentence_vectors_and_neighbours() {
+    let kv = KeyedVectors::new(
+        vec!["a".into(), "b".into(), "c".into(), "n".into()],
+        array![[3e38f32, 3e38, 1.0], [3e38, 1e38, -2e38], [1.0, 2.0, 3.0], [-3e38, -3e38, -1.0]],
+    )
+    .unwrap();
+    let e = Embedder::new(&kv);
+    let tokens: Vec<String> = ["a", "b", "a", "c"].iter().map(|s| s.to_string()).collect();
+    let v = e.sentence_vector(&tokens).unwrap().unwrap();
+    assert_close(v.view(), &reference(&kv, &tokens, None).unwrap());
+    let batch = e.embed_batch(&["a b a c", "a a n n", "a a n"]).unwrap();
+    assert_eq!(batch.vectors.row(0), v);
+    // a + a + n + n is exactly zero (the f32 sum overflowed on the way): a zero vector, not NaN.
+    assert!(batch.vectors.row(1).iter().all(|&x| x == 0.0) && batch.found[1]);
+    assert_close(batch.vectors.row(2), &reference(&kv, &["a", "a", "n"].map(String::from), None).unwrap());
+    // Huge weights times huge vectors.
+    let w = WordWeights::from_array(&kv, array![1e30f32, 1e30, 1e30, 1.0]).unwrap();
+    let weighted = e.weights(&w).unwrap().sentence_vector(&["a", "b"]).unwrap().unwrap();
+    assert_close(weighted.view(), &reference(&kv, &["a", "b"].map(String::from), Some(w.as_array())).unwrap());
+    // Neighbours of huge queries, and analogies over huge words.
+    let near = kv.most_similar(array![3e38f32, 3e38, 3e38].view(), 4, &[]).unwrap();
+    assert!(near.iter().all(|(_, s)| s.is_finite() && s.abs() <= 1.0 + 1e-6), "{near:?}");
+    let q = [oximl_core::embed::Query::Word("a"), oximl_core::embed::Query::Word("b")];
+    let combined = kv.most_similar_combined(&q, &[], 2, &[]).unwrap();
+    assert!(combined.iter().all(|(_, s)| s.is_finite()), "{combined:?}");
+}
+
+/// Issue 16: gensim's `most_similar(positive, negative)` (3CosAdd) in the core, against an f64 brute force.
+#[test]
+fn analogies_match_the_f64_3cosadd_formula() {
+    use oximl_core::embed::Query;
+    let kv = random_table(200, 12, 9);
+    let unit = |w: &str| {
+        let v = kv.get(w).unwrap();
+        let n = v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+        v.iter().map(|x| f64::from(*x) / n).collect::<Vec<f64>>()
+    };
+    let extra = array![0.5f32, -1.0, 0.0, 2.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0];
+    let en = extra.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    let query: Vec<f64> =
+        (0..12).map(|j| unit("w3")[j] + unit("w7")[j] - unit("w11")[j] + f64::from(extra[j]) / en).collect();
+    let got = kv
+        .most_similar_combined(
+            &[Query::Word("w3"), Query::Word("w7"), Query::Vector(extra.view())],
+            &[Query::Word("w11")],
+            5,
+            &["w0"],
+        )
+        .unwrap();
+    let qn = query.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let mut want: Vec<(usize, f64)> = (0..200)
+        .filter(|i| ![0, 3, 7, 11].contains(i))
+        .map(|i| {
+            let u = unit(&format!("w{i}"));
+            (i, u.iter().zip(&query).map(|(a, b)| a * b).sum::<f64>() / qn)
+        })
+        .collect();
+    want.sort_by(|a, b| b.1.total_cmp(&a.1));
+    assert_eq!(got.len(), 5);
+    for ((gi, gs), (wi, ws)) in got.iter().zip(&want) {
+        assert!(gi == wi && (f64::from(*gs) - ws).abs() < 1e-5, "{gi} {gs} vs {wi} {ws}");
+    }
+    // One positive word is `most_similar` of that word.
+    assert_eq!(
+        kv.most_similar_combined(&[Query::Word("w3")], &[], 4, &[]).unwrap(),
+        kv.most_similar("w3", 4, &[]).unwrap()
+    );
+    assert!(matches!(kv.most_similar_combined(&[], &[], 3, &[]), Err(Error::InvalidArgument { .. })));
+    assert!(matches!(
+        kv.most_similar_combined(&[Query::Word("nope")], &[Query::Word("w1")], 3, &[]),
+        Err(Error::InvalidArgument { .. })
+    ));
+    let zero = kv.most_similar_combined(&[Query::Word("w1")], &[Query::Word("w1")], 3, &[]);
+    assert!(matches!(zero, Err(Error::InvalidArgument { .. })), "{zero:?}");
+    let short = array![1.0f32];
+    assert!(matches!(
+        kv.most_similar_combined(&[Query::Word("w1")], &[Query::Vector(short.view())], 3, &[]),
+        Err(Error::Shape { .. })
+    ));
+}
+
+/// Issue 15: batch embedding and loading stop with `Error::Cancelled` once their token is cancelled.
+#[test]
+fn batch_embedding_and_loading_can_be_cancelled() {
+    let kv = random_table(50, 8, 3);
+    let texts: Vec<String> = (0..10_000).map(|i| format!("w{} w{}", i % 50, (i * 7) % 50)).collect();
+    let e = Embedder::new(&kv);
+    let cancel = Cancel::new();
+    assert_eq!(e.embed_batch_cancellable(&texts, &cancel).unwrap(), e.embed_batch(&texts).unwrap());
+    cancel.cancel();
+    assert!(matches!(e.embed_batch_cancellable(&texts, &cancel), Err(Error::Cancelled(_))));
+    let tokens: Vec<Vec<&str>> = texts.iter().map(|t| t.split(' ').collect()).collect();
+    assert!(matches!(e.embed_batch_tokens_cancellable(&tokens, &cancel), Err(Error::Cancelled(_))));
+    let dir = temp_dir("cancel");
+    for format in [VectorFormat::Word2VecText, VectorFormat::Word2VecBinary, VectorFormat::Oximl] {
+        let path = dir.join("v");
+        kv.save_as(&path, format).unwrap();
+        let r = KeyedVectors::read_cancellable(&path, &LoadOptions::default(), &cancel);
+        assert!(matches!(r, Err(Error::Cancelled(_))), "{format:?}");
+        assert_eq!(KeyedVectors::read_cancellable(&path, &LoadOptions::default(), &Cancel::new()).unwrap().len(), 50);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 16: one spelling per format, defined in the core; the former Python spelling `"word2vec"` is an alias.
+#[test]
+fn format_names_are_the_cores_with_the_old_spelling_accepted() {
+    let f: VectorFormat = serde_json::from_str("\"word2vec\"").unwrap();
+    assert_eq!(f, VectorFormat::Word2VecText);
+    assert_eq!(serde_json::to_string(&f).unwrap(), "\"word2vec_text\"");
+    let o: LoadOptions = serde_json::from_str(r#"{"format": "word2vec_binary", "limit": 2}"#).unwrap();
+    assert_eq!(o, LoadOptions::default().format(VectorFormat::Word2VecBinary).limit(2));
+    assert!(serde_json::from_str::<VectorFormat>("\"parquet\"").is_err());
 }

@@ -17,7 +17,7 @@ type Loader = fn(&Path) -> Result<(), Error>;
 const LOADERS: [(&str, Loader); 4] = [
     ("model file", |p| Sequential::load(p).map(drop)),
     ("ratings CSV", |p| Ratings::read_csv(p, &Preset::Movielens100k.options()).map(drop)),
-    ("word vectors", |p| KeyedVectors::load(p, &LoadOptions::default()).map(drop)),
+    ("word vectors", |p| KeyedVectors::read(p, &LoadOptions::default()).map(drop)),
     ("data CSV", |p| read_csv(p, &CsvOptions::new()).map(drop)),
 ];
 

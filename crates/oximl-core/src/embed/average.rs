@@ -3,17 +3,18 @@
 //!
 //! Sums run in `f32` through the kernel's `segment_sum_rows`, rows added in token order (the rows of a whole block
 //! of texts are looked up first, so the kernel can prefetch them), the norm through `norm_l2`; a sum whose `f32`
-//! norm would under- or overflow is normalized in `f64`. A text with no known word has no direction: [`Embedder::sentence_vector`]
-//! returns `None` and [`Embedder::embed_batch`] a zero row with `found = false` — never NaN. A sum that is exactly
-//! zero (e.g. only zero vectors) gives a zero vector.
+//! norm would under- or overflow is normalized in `f64`, and a sum that overflows `f32` (vectors near `f32::MAX`) is
+//! summed again in `f64`, so finite inputs always give a finite unit vector. A text with no known word has no
+//! direction: [`Embedder::sentence_vector`] returns `None` and [`Embedder::embed_batch`] a zero row with
+//! `found = false` — never NaN. A sum that is exactly zero (e.g. only zero vectors) gives a zero vector.
 
 use super::tokenize::{TokenizeOptions, for_each_token};
 use super::vectors::{KeyedVectors, normalize};
-use crate::{Error, Result};
+use super::weights::WordWeights;
+use crate::{Cancel, Error, Result};
 use ndarray::{Array1, Array2, ArrayViewMut1, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// What to do with a word that is not in the table.
 ///
@@ -34,114 +35,24 @@ pub enum OovPolicy {
     Zero,
 }
 
-/// Where a word's probability `p(w)` for SIF weights comes from.
+/// How sentence vectors are made, as data: the names and defaults of these settings for every front door (the JSON
+/// options of C's `oximl_embeddings_load`, the keywords of Python's `KeyedVectors.embed`). Unknown keys are left to
+/// the caller (it is flattened into larger option objects); see [`Embedder::options`].
 ///
 /// ```
-/// use std::collections::HashMap;
-/// use oximl_core::embed::Probabilities;
-/// let counts = HashMap::from([("the".to_string(), 1000.0), ("cat".to_string(), 10.0)]);
-/// let _ = Probabilities::Counts(&counts);
+/// use oximl_core::embed::{EmbedOptions, OovPolicy};
+/// let o: EmbedOptions = serde_json::from_str(r#"{"oov": "zero", "tokenizer": {"lowercase": true}}"#).unwrap();
+/// assert_eq!((o.oov, o.lowercase_fallback), (OovPolicy::Zero, false));
 /// ```
-#[derive(Clone, Copy, Debug)]
-pub enum Probabilities<'a> {
-    /// From the row order, for files sorted by decreasing frequency (word2vec, GloVe and fastText files are):
-    /// Zipf's law, `p(rank r) = (1/r) / Hₙ` with `r` from 1 and `Hₙ = Σ 1/r` over the `n` words.
-    Zipf,
-    /// From counts (or frequencies) per word: `p(w) = count(w) / Σ counts`. Table words missing from the map get
-    /// `p = 0` (weight 1).
-    Counts(&'a HashMap<String, f64>),
-}
-
-/// One weight per word of a table, multiplying its vector in sentence sums.
-///
-/// ```
-/// use ndarray::array;
-/// use oximl_core::embed::{KeyedVectors, Probabilities, WordWeights};
-/// let kv = KeyedVectors::new(vec!["the".into(), "cat".into()], array![[1.0f32, 0.0], [0.0, 1.0]]).unwrap();
-/// let w = WordWeights::sif(&kv, 1e-3, Probabilities::Zipf).unwrap();
-/// assert!(w.as_array()[0] < w.as_array()[1]); // frequent words weigh less
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct WordWeights(Array1<f32>);
-
-impl WordWeights {
-    /// Smooth inverse frequency (Arora et al. 2017): `a / (a + p(w))`; `a` is usually `1e-3`..`1e-4` and must be
-    /// positive and finite.
-    ///
-    /// ```
-    /// use std::collections::HashMap;
-    /// use oximl_core::embed::{KeyedVectors, Probabilities, WordWeights};
-    /// let kv = KeyedVectors::new(vec!["a".into(), "b".into()], ndarray::array![[1.0f32], [1.0]]).unwrap();
-    /// let counts = HashMap::from([("a".to_string(), 3.0), ("b".to_string(), 1.0)]);
-    /// let w = WordWeights::sif(&kv, 0.25, Probabilities::Counts(&counts)).unwrap();
-    /// assert_eq!(w.as_array().to_vec(), [0.25, 0.5]); // 0.25/(0.25+0.75), 0.25/(0.25+0.25)
-    /// ```
-    pub fn sif(kv: &KeyedVectors, a: f64, probabilities: Probabilities<'_>) -> Result<WordWeights> {
-        if !(a.is_finite() && a > 0.0) {
-            return Err(Error::invalid("a", format!("must be positive and finite, got {a}")));
-        }
-        let p: Vec<f64> = match probabilities {
-            Probabilities::Zipf => {
-                let h: f64 = (1..=kv.len()).map(|r| 1.0 / r as f64).sum();
-                (1..=kv.len()).map(|r| 1.0 / (r as f64 * h)).collect()
-            }
-            Probabilities::Counts(counts) => {
-                if let Some((w, c)) = counts.iter().find(|(_, c)| !(c.is_finite() && **c >= 0.0)) {
-                    return Err(Error::invalid("counts", format!("count of {w:?} is {c}, not a finite number ≥ 0")));
-                }
-                let total: f64 = counts.values().sum();
-                if !(total > 0.0 && total.is_finite()) {
-                    return Err(Error::invalid("counts", format!("the counts sum to {total}")));
-                }
-                kv.words().iter().map(|w| counts.get(w).map_or(0.0, |c| c / total)).collect()
-            }
-        };
-        Ok(WordWeights(p.iter().map(|p| (a / (a + p)) as f32).collect()))
-    }
-
-    /// Caller-supplied weights per word (e.g. IDF); table words missing from the map get `default`. Every weight
-    /// must be finite.
-    ///
-    /// ```
-    /// use std::collections::HashMap;
-    /// use oximl_core::embed::{KeyedVectors, WordWeights};
-    /// let kv = KeyedVectors::new(vec!["a".into(), "b".into()], ndarray::array![[1.0f32], [1.0]]).unwrap();
-    /// let w = WordWeights::from_map(&kv, &HashMap::from([("b".to_string(), 2.5)]), 1.0).unwrap();
-    /// assert_eq!(w.as_array().to_vec(), [1.0, 2.5]);
-    /// ```
-    pub fn from_map(kv: &KeyedVectors, weights: &HashMap<String, f32>, default: f32) -> Result<WordWeights> {
-        let w: Array1<f32> = kv.words().iter().map(|w| weights.get(w).copied().unwrap_or(default)).collect();
-        Self::from_array(kv, w)
-    }
-
-    /// Weights in table row order (`kv.len()` finite values).
-    ///
-    /// ```
-    /// use oximl_core::embed::{KeyedVectors, WordWeights};
-    /// let kv = KeyedVectors::new(vec!["a".into()], ndarray::array![[1.0f32]]).unwrap();
-    /// assert!(WordWeights::from_array(&kv, ndarray::array![2.0]).is_ok());
-    /// assert!(WordWeights::from_array(&kv, ndarray::array![1.0, 2.0]).is_err());
-    /// ```
-    pub fn from_array(kv: &KeyedVectors, weights: Array1<f32>) -> Result<WordWeights> {
-        if weights.len() != kv.len() {
-            return Err(Error::shape(format!("{} weights (one per word)", kv.len()), weights.len().to_string()));
-        }
-        if let Some(i) = weights.iter().position(|w| !w.is_finite()) {
-            return Err(Error::NonFinite(format!("the weight of word {:?}", kv.words()[i])));
-        }
-        Ok(WordWeights(weights))
-    }
-
-    /// The weights, in table row order.
-    ///
-    /// ```
-    /// use oximl_core::embed::{KeyedVectors, WordWeights};
-    /// let kv = KeyedVectors::new(vec!["a".into()], ndarray::array![[1.0f32]]).unwrap();
-    /// assert_eq!(WordWeights::from_array(&kv, ndarray::array![3.0]).unwrap().as_array()[0], 3.0);
-    /// ```
-    pub fn as_array(&self) -> &Array1<f32> {
-        &self.0
-    }
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmbedOptions {
+    /// Unknown words: `"skip"` (default), `"error"` or `"zero"` ([`OovPolicy`]).
+    pub oov: OovPolicy,
+    /// Look unknown words up again lowercased ([`KeyedVectors::lookup`]).
+    pub lowercase_fallback: bool,
+    /// How texts are split (`{"lowercase": false, "keep_punctuation": false}`).
+    pub tokenizer: TokenizeOptions,
 }
 
 /// Sentence vectors from a table, with an OOV policy, an optional lowercase fallback, a tokenizer and optional
@@ -230,6 +141,18 @@ impl<'a> Embedder<'a> {
             tokenize: TokenizeOptions::default(),
             weights: None,
         }
+    }
+
+    /// Every setting of `options` at once (OOV policy, lowercase fallback, tokenizer).
+    ///
+    /// ```
+    /// use oximl_core::embed::{EmbedOptions, Embedder, KeyedVectors, OovPolicy};
+    /// let kv = KeyedVectors::new(vec!["a".into()], ndarray::array![[1.0f32]]).unwrap();
+    /// let o = EmbedOptions { oov: OovPolicy::Error, ..EmbedOptions::default() };
+    /// assert!(Embedder::new(&kv).options(o).sentence_vector(&["b"]).is_err());
+    /// ```
+    pub fn options(self, options: EmbedOptions) -> Self {
+        self.oov(options.oov).lowercase_fallback(options.lowercase_fallback).tokenizer(options.tokenizer)
     }
 
     /// The policy for unknown words.
@@ -336,12 +259,32 @@ impl<'a> Embedder<'a> {
     fn sum_segments(&self, g: &Gather, mut out: ArrayViewMut2<'_, f32>) -> Result<()> {
         let weights = self.weights.map(|_| &g.weights[..]);
         oximl_kernel::reduce::segment_sum_rows(self.kv.vectors(), &g.rows, weights, &g.offsets, out.view_mut())?;
-        for (row, &found) in out.rows_mut().into_iter().zip(&g.found) {
-            if found {
+        for (s, (mut row, &found)) in out.rows_mut().into_iter().zip(&g.found).enumerate() {
+            if row.iter().any(|x| !x.is_finite()) {
+                // The f32 sum overflowed (finite vectors near f32::MAX): sum again in f64, where it cannot.
+                let segment = g.offsets[s]..g.offsets[s + 1];
+                let sum = self.sum_f64(&g.rows[segment.clone()], weights.map(|w| &w[segment]));
+                let max = sum.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                if !max.is_finite() {
+                    return Err(Error::NonFinite(format!("the sentence vector of text {s} of the block")));
+                }
+                let norm = sum.iter().map(|x| (x / max).powi(2)).sum::<f64>().sqrt() * max;
+                row.iter_mut().zip(&sum).for_each(|(r, x)| *r = if norm > 0.0 { (x / norm) as f32 } else { 0.0 });
+            } else if found {
                 normalize(row);
             }
         }
         Ok(())
+    }
+
+    /// `Σ cⱼ·vⱼ` over table rows `rows` (weights `c`, or 1), in `f64`.
+    fn sum_f64(&self, rows: &[usize], weights: Option<&[f32]>) -> Vec<f64> {
+        let mut sum = vec![0.0f64; self.kv.dim()];
+        for (j, &r) in rows.iter().enumerate() {
+            let c = weights.map_or(1.0, |w| f64::from(w[j]));
+            sum.iter_mut().zip(self.kv.vectors().row(r)).for_each(|(s, &x)| *s += c * f64::from(x));
+        }
+        sum
     }
 
     /// Writes the sentence vector of `tokens` into `out` (length [`KeyedVectors::dim`]) and returns whether there
@@ -398,10 +341,12 @@ impl<'a> Embedder<'a> {
     }
 
     /// Embeds `items` by blocks of [`TEXTS_PER_TASK`] on the pool: `gather` records an item's rows as the next
-    /// segment of a block's [`Gather`], then the block is summed by one kernel call and normalized.
+    /// segment of a block's [`Gather`], then the block is summed by one kernel call and normalized. `cancel` is
+    /// polled before each block.
     fn batch<T: Sync>(
         &self,
         items: &[T],
+        cancel: &Cancel,
         gather: impl Fn(&T, &mut String, &mut Gather) -> Result<()> + Sync,
     ) -> Result<Batch> {
         let mut vectors = Array2::zeros((items.len(), self.kv.dim()));
@@ -413,6 +358,7 @@ impl<'a> Embedder<'a> {
                 .map_init(
                     || (String::new(), Gather::default()),
                     |(buf, g), (block, items)| {
+                        cancel.check("embedding the batch")?;
                         g.clear();
                         for item in items {
                             gather(item, buf, g)?;
@@ -442,7 +388,22 @@ impl<'a> Embedder<'a> {
     /// assert_eq!(b.found, [true, true, false]);
     /// ```
     pub fn embed_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Batch> {
-        self.batch(texts, |t, buf, g| self.gather_text(t.as_ref(), buf, g))
+        self.embed_batch_cancellable(texts, &Cancel::new())
+    }
+
+    /// [`Embedder::embed_batch`] that stops with [`Error::Cancelled`] soon after `cancel` is cancelled (polled
+    /// every block of texts).
+    ///
+    /// ```
+    /// use oximl_core::{Cancel, embed::{Embedder, KeyedVectors}};
+    /// let kv = KeyedVectors::new(vec!["x".into()], ndarray::array![[1.0f32]]).unwrap();
+    /// let cancel = Cancel::new();
+    /// assert!(Embedder::new(&kv).embed_batch_cancellable(&["x"], &cancel).is_ok());
+    /// cancel.cancel();
+    /// assert!(Embedder::new(&kv).embed_batch_cancellable(&["x"], &cancel).is_err());
+    /// ```
+    pub fn embed_batch_cancellable<S: AsRef<str> + Sync>(&self, texts: &[S], cancel: &Cancel) -> Result<Batch> {
+        self.batch(texts, cancel, |t, buf, g| self.gather_text(t.as_ref(), buf, g))
     }
 
     /// [`Embedder::embed_batch`] on texts the caller has already split into tokens.
@@ -454,6 +415,23 @@ impl<'a> Embedder<'a> {
     /// assert_eq!(b.found, [true, false]);
     /// ```
     pub fn embed_batch_tokens<S: AsRef<str> + Sync>(&self, texts: &[Vec<S>]) -> Result<Batch> {
-        self.batch(texts, |t, _, g| self.gather_tokens(t, g))
+        self.embed_batch_tokens_cancellable(texts, &Cancel::new())
+    }
+
+    /// [`Embedder::embed_batch_tokens`] that stops with [`Error::Cancelled`] soon after `cancel` is cancelled.
+    ///
+    /// ```
+    /// use oximl_core::{Cancel, embed::{Embedder, KeyedVectors}};
+    /// let kv = KeyedVectors::new(vec!["x".into()], ndarray::array![[1.0f32]]).unwrap();
+    /// let cancel = Cancel::new();
+    /// cancel.cancel();
+    /// assert!(Embedder::new(&kv).embed_batch_tokens_cancellable(&[vec!["x"]], &cancel).is_err());
+    /// ```
+    pub fn embed_batch_tokens_cancellable<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[Vec<S>],
+        cancel: &Cancel,
+    ) -> Result<Batch> {
+        self.batch(texts, cancel, |t, _, g| self.gather_tokens(t, g))
     }
 }

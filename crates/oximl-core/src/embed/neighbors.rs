@@ -6,7 +6,7 @@
 
 use super::vectors::{KeyedVectors, normalize};
 use crate::{Error, Result};
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 
 /// What to find neighbours of: a word of the table (excluded from its own results, as in gensim) or a vector.
@@ -58,8 +58,9 @@ impl KeyedVectors {
         Ok(oximl_kernel::dot(n.row(i), n.row(j))?)
     }
 
-    /// The `k` words most similar to `query` by cosine, best first, leaving out the words of `exclude` (words not in
-    /// the table are ignored) and, for a word query, the word itself. Fewer than `k` if the table is smaller.
+    /// The `k` rows most similar to `query` by cosine, best first, as `(row, cosine)` ([`KeyedVectors::word`]
+    /// gives the word), leaving out the words of `exclude` (words not in the table are ignored) and, for a word
+    /// query, the word itself. Fewer than `k` if the table is smaller.
     ///
     /// Errors: an unknown query word ([`Error::InvalidArgument`]), a vector of the wrong length
     /// ([`Error::Shape`]), a zero vector (no direction: [`Error::InvalidArgument`]), a NaN or infinity
@@ -73,27 +74,97 @@ impl KeyedVectors {
     ///     array![[1.0f32, 0.1], [0.9, 0.2], [0.0, 1.0]],
     /// ).unwrap();
     /// let best = kv.most_similar("king", 1, &[]).unwrap();
-    /// assert_eq!(best[0].0, "queen");
+    /// assert_eq!(kv.word(best[0].0), Some("queen"));
     /// let v = array![0.0f32, 1.0];
-    /// assert_eq!(kv.most_similar(v.view(), 2, &["apple"]).unwrap()[0].0, "queen");
+    /// assert_eq!(kv.most_similar(v.view(), 2, &["apple"]).unwrap()[0].0, 1);
     /// ```
     pub fn most_similar<'q>(
         &self,
         query: impl Into<Query<'q>>,
         k: usize,
         exclude: &[&str],
-    ) -> Result<Vec<(&str, f32)>> {
-        let (vector, own) = match query.into() {
+    ) -> Result<Vec<(usize, f32)>> {
+        self.most_similar_combined(&[query.into()], &[], k, exclude)
+    }
+
+    /// gensim's `most_similar(positive, negative)` (3CosAdd analogies): the `k` rows most similar by cosine to
+    /// `Σ p̂ − Σ n̂`, the sum of the unit-normalized `positive` words or vectors minus the unit-normalized
+    /// `negative` ones, leaving out every word given (and those of `exclude`). With a single positive term it is
+    /// [`KeyedVectors::most_similar`]. Errors: no term at all, an unknown word, a combination that is zero (no
+    /// direction), as [`KeyedVectors::most_similar`] otherwise.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use oximl_core::embed::{KeyedVectors, Query};
+    /// let kv = KeyedVectors::new(
+    ///     vec!["king".into(), "man".into(), "woman".into(), "queen".into(), "apple".into()],
+    ///     array![[1.0f32, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.1, 1.0, 1.0], [0.0, -1.0, 0.2]],
+    /// ).unwrap();
+    /// let best = kv.most_similar_combined(&[Query::Word("king"), Query::Word("woman")], &[Query::Word("man")], 1, &[]).unwrap();
+    /// assert_eq!(kv.word(best[0].0), Some("queen"));
+    /// ```
+    pub fn most_similar_combined<'q>(
+        &self,
+        positive: &[Query<'q>],
+        negative: &[Query<'q>],
+        k: usize,
+        exclude: &[&str],
+    ) -> Result<Vec<(usize, f32)>> {
+        let mut skip = self.excluded(exclude);
+        let query = match (positive, negative) {
+            ([], []) => {
+                return Err(Error::invalid("positive", "give at least one positive or negative word or vector"));
+            }
+            // One term: its own direction, normalized once (as the table rows are, so a word's score with
+            // itself or with `similarity` agrees to the bit).
+            ([one], []) => self.term(*one, &mut skip)?,
+            _ => {
+                let mut sum = vec![0.0f64; self.dim()];
+                let terms = positive.iter().map(|q| (q, 1.0)).chain(negative.iter().map(|q| (q, -1.0)));
+                for (&q, sign) in terms {
+                    let v = self.term(q, &mut skip)?;
+                    if v.len() != self.dim() {
+                        return Err(Error::shape(
+                            format!("query vectors of {} values", self.dim()),
+                            v.len().to_string(),
+                        ));
+                    }
+                    if v.iter().any(|x| !x.is_finite()) {
+                        return Err(Error::NonFinite("a query vector".into()));
+                    }
+                    let norm = v.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>().sqrt();
+                    if norm > 0.0 {
+                        sum.iter_mut().zip(&v).for_each(|(s, &x)| *s += sign * f64::from(x) / norm);
+                    }
+                }
+                sum.into_iter().map(|x| x as f32).collect()
+            }
+        };
+        let queries = query.insert_axis(Axis(0));
+        Ok(self.top_k(queries.view(), k, &skip)?.pop().unwrap_or_default())
+    }
+
+    /// The vector of one query term; a word is also marked in `skip`.
+    fn term(&self, query: Query<'_>, skip: &mut [bool]) -> Result<Array1<f32>> {
+        match query {
             Query::Word(w) => {
                 let i = self.row_of(w)?;
-                (self.vectors().row(i).to_owned(), Some(i))
+                skip[i] = true;
+                Ok(self.vectors().row(i).to_owned())
             }
-            Query::Vector(v) => (v.to_owned(), None),
-        };
-        let queries = vector.insert_axis(Axis(0));
-        let mut rows = self.top_k(queries.view(), k, exclude, &[own])?;
-        let best = rows.pop().unwrap_or_default();
-        Ok(best.into_iter().map(|(i, s)| (self.words()[i].as_str(), s)).collect())
+            Query::Vector(v) => Ok(v.to_owned()),
+        }
+    }
+
+    /// Which rows the words of `exclude` are (words not in the table are ignored).
+    fn excluded(&self, exclude: &[&str]) -> Vec<bool> {
+        let mut skip = vec![false; self.len()];
+        for w in exclude {
+            if let Some(i) = self.index_of(w) {
+                skip[i] = true;
+            }
+        }
+        skip
     }
 
     /// [`KeyedVectors::most_similar`] for a batch of query vectors (one per row), through the kernel's GEMM:
@@ -112,16 +183,11 @@ impl KeyedVectors {
         k: usize,
         exclude: &[&str],
     ) -> Result<Vec<Vec<(usize, f32)>>> {
-        self.top_k(queries, k, exclude, &vec![None; queries.nrows()])
+        self.top_k(queries, k, &self.excluded(exclude))
     }
 
-    fn top_k(
-        &self,
-        queries: ArrayView2<'_, f32>,
-        k: usize,
-        exclude: &[&str],
-        own: &[Option<usize>],
-    ) -> Result<Vec<Vec<(usize, f32)>>> {
+    /// The `k` best rows per query, leaving out the rows marked in `skip`.
+    fn top_k(&self, queries: ArrayView2<'_, f32>, k: usize, skip: &[bool]) -> Result<Vec<Vec<(usize, f32)>>> {
         if queries.ncols() != self.dim() {
             return Err(Error::shape(
                 format!("query vectors of {} values", self.dim()),
@@ -137,12 +203,6 @@ impl KeyedVectors {
                 return Err(Error::invalid("query", format!("query {i} is a zero vector: it has no direction")));
             }
         }
-        let mut excluded = vec![false; self.len()];
-        for w in exclude {
-            if let Some(i) = self.index_of(w) {
-                excluded[i] = true;
-            }
-        }
         let table = self.normalized();
         let mut out = Vec::with_capacity(q.nrows());
         if k == 0 || self.is_empty() {
@@ -150,18 +210,12 @@ impl KeyedVectors {
             return Ok(out);
         }
         let mut scores = Array2::<f32>::zeros((QUERY_BLOCK.min(q.nrows()), self.len()));
-        for (b, block) in q.axis_chunks_iter(Axis(0), QUERY_BLOCK).enumerate() {
+        for block in q.axis_chunks_iter(Axis(0), QUERY_BLOCK) {
             let mut s = scores.slice_mut(ndarray::s![..block.nrows(), ..]);
             oximl_kernel::gemm(1.0, block, table.t(), 0.0, s.view_mut())?;
             let s = s.view();
-            let own = &own[b * QUERY_BLOCK..b * QUERY_BLOCK + block.nrows()];
-            let excluded = &excluded;
             let best: Vec<Vec<(usize, f32)>> = oximl_kernel::install(|| {
-                s.axis_iter(Axis(0))
-                    .into_par_iter()
-                    .zip(own.par_iter())
-                    .map(|(row, own)| select(row, k, |i| excluded[i] || Some(i) == *own))
-                    .collect()
+                s.axis_iter(Axis(0)).into_par_iter().map(|row| select(row, k, |i| skip[i])).collect()
             });
             out.extend(best);
         }
