@@ -4,9 +4,6 @@ from oximl.regularizers import Regularizer, get as _get_regularizer
 
 __all__ = ["Input", "Dense", "Dropout"]
 
-_ACTIVATIONS = {"linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax"}
-_INITIALIZERS = {"glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "zeros"}
-
 
 def _input_dim(input_dim, input_shape):
     if input_dim is not None and input_shape is not None:
@@ -35,15 +32,10 @@ class Dense:
                  kernel_regularizer=None, bias_regularizer=None, input_dim=None, input_shape=None, name=None):
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise ValueError(f"units must be a positive integer, got {units!r}")
-        act = "linear" if activation is None else activation
-        if isinstance(act, str):
-            if act not in _ACTIVATIONS:
-                raise ValueError(f"unknown activation {act!r}; expected one of {sorted(_ACTIVATIONS)}")
-            act = {"name": act, "alpha": 0.2} if act == "leaky_relu" else {"name": act, "alpha": 1.0} if act == "elu" else {"name": act}
-        elif not isinstance(act, dict):
-            raise TypeError(f"activation must be a name, got {type(activation).__name__}")
-        if kernel_initializer not in _INITIALIZERS:
-            raise ValueError(f"unknown initializer {kernel_initializer!r}; expected one of {sorted(_INITIALIZERS)}")
+        # Names, their parameters' defaults and the check of both are the core's (checked when the layer is added).
+        act = {"name": "linear" if activation is None else activation} if not isinstance(activation, dict) else activation
+        if not isinstance(act["name"], str):
+            raise TypeError(f"activation must be a name or a dict, got {type(activation).__name__}")
         self.units = units
         self.activation = act
         self.use_bias = bool(use_bias)

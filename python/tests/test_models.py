@@ -1,3 +1,4 @@
+import json
 import pickle
 import threading
 import time
@@ -253,3 +254,13 @@ def test_predict_from_another_thread_during_fit_is_a_clear_error():
     assert errors and "being trained" in str(errors[0]), errors
     assert isinstance(errors[0], oximl.errors.InvalidArgumentError)
     assert m.predict(x[:2]).shape == (2, 3)
+
+
+def test_activation_and_initializer_names_and_defaults_are_the_cores():
+    m = Sequential([Dense(3, activation="leaky_relu", input_dim=2), Dense(2, activation="elu")])
+    layers = json.loads(m._core.layers_json)
+    assert [layer["activation"] for layer in layers] == [{"name": "leaky_relu", "alpha": 0.2}, {"name": "elu", "alpha": 1.0}]
+    with pytest.raises(oximl.errors.InvalidArgumentError, match="swish"):
+        Sequential([Dense(3, activation="swish", input_dim=2)])
+    with pytest.raises(oximl.errors.InvalidArgumentError, match="he_normall"):
+        Sequential([Dense(3, kernel_initializer="he_normall", input_dim=2)])

@@ -444,3 +444,16 @@ mod real_data {
         );
     }
 }
+
+#[test]
+fn activation_parameters_default_to_keras_values_and_unknown_names_are_refused() {
+    let layer: Layer =
+        serde_json::from_str(r#"{"type": "dense", "units": 2, "activation": {"name": "leaky_relu"}}"#).unwrap();
+    assert!(matches!(layer, Layer::Dense(Dense { activation: Activation::LeakyRelu { alpha: 0.2 }, .. })));
+    let elu: Activation = serde_json::from_str(r#"{"name": "elu"}"#).unwrap();
+    assert_eq!(elu, Activation::from_name("elu").unwrap());
+    let none: Activation = serde_json::from_str(r#"{"name": "none"}"#).unwrap();
+    assert_eq!(none, Activation::Linear);
+    let e = serde_json::from_str::<Layer>(r#"{"type": "dense", "units": 2, "activation": {"name": "swish"}}"#);
+    assert!(e.unwrap_err().to_string().contains("swish"));
+}

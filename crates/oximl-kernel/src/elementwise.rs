@@ -21,17 +21,20 @@ use ndarray::{ArrayView, ArrayView2, ArrayViewMut, ArrayViewMut2, Dimension};
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum Activation {
     /// `x`.
+    #[serde(alias = "none")]
     Linear,
     /// `max(x, 0)`.
     Relu,
     /// `x` for `x > 0`, else `alpha·x`.
     LeakyRelu {
-        /// The slope for negative inputs.
+        /// The slope for negative inputs (default [`Activation::LEAKY_RELU_ALPHA`]).
+        #[serde(default = "leaky_relu_alpha")]
         alpha: f64,
     },
     /// `x` for `x > 0`, else `alpha·(eˣ − 1)`.
     Elu {
-        /// The saturation value for negative inputs.
+        /// The saturation value for negative inputs (default [`Activation::ELU_ALPHA`]).
+        #[serde(default = "elu_alpha")]
         alpha: f64,
     },
     /// The exact GELU, `x·Φ(x) = x·(1 + erf(x/√2))/2` (Keras' `approximate=False`, PyTorch's default); in `f32`
@@ -45,7 +48,31 @@ pub enum Activation {
     Softmax,
 }
 
+fn leaky_relu_alpha() -> f64 {
+    Activation::LEAKY_RELU_ALPHA
+}
+
+fn elu_alpha() -> f64 {
+    Activation::ELU_ALPHA
+}
+
 impl Activation {
+    /// Keras' default slope of `leaky_relu`, used when a name or a config leaves it out.
+    ///
+    /// ```
+    /// use oximl_kernel::Activation;
+    /// assert_eq!(Activation::from_name("leaky_relu"), Some(Activation::LeakyRelu { alpha: Activation::LEAKY_RELU_ALPHA }));
+    /// ```
+    pub const LEAKY_RELU_ALPHA: f64 = 0.2;
+
+    /// Keras' default `alpha` of `elu`, used when a name or a config leaves it out.
+    ///
+    /// ```
+    /// use oximl_kernel::Activation;
+    /// assert_eq!(Activation::from_name("elu"), Some(Activation::Elu { alpha: Activation::ELU_ALPHA }));
+    /// ```
+    pub const ELU_ALPHA: f64 = 1.0;
+
     /// The names [`Activation::from_name`] accepts, as Keras spells them.
     pub const NAMES: [&'static str; 8] = ["linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax"];
 
@@ -61,8 +88,8 @@ impl Activation {
         Some(match name {
             "linear" | "none" => Activation::Linear,
             "relu" => Activation::Relu,
-            "leaky_relu" => Activation::LeakyRelu { alpha: 0.2 },
-            "elu" => Activation::Elu { alpha: 1.0 },
+            "leaky_relu" => Activation::LeakyRelu { alpha: Activation::LEAKY_RELU_ALPHA },
+            "elu" => Activation::Elu { alpha: Activation::ELU_ALPHA },
             "gelu" => Activation::Gelu,
             "sigmoid" => Activation::Sigmoid,
             "tanh" => Activation::Tanh,
