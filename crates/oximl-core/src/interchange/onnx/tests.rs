@@ -1,0 +1,92 @@
+use super::proto::{ModelProto, tensor_shape_proto::dimension::Value};
+use super::*;
+use crate::Persist;
+use crate::nn::{Dense, Layer};
+use ndarray::Array2;
+use ndarray_rand::RandomExt;
+use ndarray_rand::rand_distr::Uniform;
+use oximl_kernel::Activation;
+
+const ACTIVATIONS: [Activation; 8] = [
+    Activation::Linear,
+    Activation::Relu,
+    Activation::LeakyRelu { alpha: 0.3 },
+    Activation::Elu { alpha: 0.7 },
+    Activation::Gelu,
+    Activation::Sigmoid,
+    Activation::Tanh,
+    Activation::Softmax,
+];
+
+fn model(hidden: Activation, output: Activation, bias: bool) -> Sequential {
+    let mut m = Sequential::with_seed(5, 3);
+    m.add(Dense::new(7).activation(hidden).use_bias(bias)).unwrap();
+    m.add(Layer::Dropout { rate: 0.5 }).unwrap();
+    m.add(Dense::new(4).activation(output)).unwrap();
+    // Non-zero biases, so that a lost bias shows.
+    let w = m.get_weights().into_iter().map(|w| w.mapv(|v| v + 0.1)).collect();
+    m.set_weights(w).unwrap();
+    m
+}
+
+#[test]
+fn every_activation_round_trips_exactly_and_dropout_is_left_out() {
+    let x = Array2::random((9, 5), Uniform::new(-3.0f32, 3.0).unwrap());
+    for act in ACTIVATIONS {
+        for bias in [true, false] {
+            let m = model(act, act, bias);
+            let back = Sequential::from_onnx(&m.to_onnx()).unwrap();
+            assert_eq!(back.layers().len(), 2, "{act:?}");
+            assert_eq!(back.get_weights(), m.get_weights(), "{act:?}");
+            assert_eq!(back.predict(x.view()).unwrap(), m.predict(x.view()).unwrap(), "{act:?}");
+        }
+    }
+}
+
+#[test]
+fn the_export_names_its_input_output_producer_and_opset() {
+    let decode = |m: &Sequential| ModelProto::decode(&m.to_onnx()[..]).unwrap();
+    let onnx = decode(&model(Activation::Relu, Activation::Softmax, true));
+    assert_eq!((onnx.producer_name(), onnx.producer_version()), ("oximl", crate::VERSION));
+    assert_eq!(onnx.opset_import[0].version(), 17);
+    let graph = onnx.graph.unwrap();
+    let ops: Vec<&str> = graph.node.iter().map(|n| n.op_type()).collect();
+    assert_eq!(ops, ["Gemm", "Relu", "Gemm", "Softmax"]);
+    assert_eq!((graph.input[0].name(), graph.output[0].name()), (INPUT, OUTPUT));
+    assert_eq!(graph.node.last().unwrap().output, [OUTPUT]);
+    let Some(super::proto::type_proto::Value::TensorType(t)) = &graph.input[0].r#type.as_ref().unwrap().value else {
+        panic!("not a tensor")
+    };
+    let dims: Vec<_> = t.shape.as_ref().unwrap().dim.iter().map(|d| d.value.clone()).collect();
+    assert_eq!(dims, [Some(Value::DimParam("batch".into())), Some(Value::DimValue(5))]);
+    assert_eq!(decode(&model(Activation::Gelu, Activation::Linear, true)).opset_import[0].version(), 20);
+}
+
+#[test]
+fn a_model_without_dense_layers_is_the_identity() {
+    let mut m = Sequential::new(3);
+    m.add(Layer::Dropout { rate: 0.1 }).unwrap();
+    let back = Sequential::from_onnx(&m.to_onnx()).unwrap();
+    let x = Array2::random((2, 3), Uniform::new(-1.0f32, 1.0).unwrap());
+    assert_eq!((back.input_dim(), back.predict(x.view()).unwrap()), (3, x));
+}
+
+#[test]
+fn onnx_files_load_where_oximl_files_do_and_broken_ones_fail_cleanly() {
+    let m = model(Activation::Tanh, Activation::Sigmoid, true);
+    let bytes = m.to_onnx();
+    assert!(looks_like_onnx(&bytes));
+    assert_eq!(Sequential::from_bytes(&bytes).unwrap().get_weights(), m.get_weights());
+    assert_eq!(Sequential::from_bytes(&m.to_bytes().unwrap()).unwrap().get_weights(), m.get_weights());
+    for cut in [2, bytes.len() / 3, bytes.len() - 1] {
+        let err = Sequential::from_bytes(&bytes[..cut]).unwrap_err();
+        assert!(matches!(err, Error::Format(_)), "{cut}: {err}");
+    }
+}
+
+#[test]
+fn the_generated_types_come_from_the_shipped_onnx_proto() {
+    let hash = format!("xxh3 {:016x}", xxhash_rust::xxh3::xxh3_64(include_bytes!("onnx.proto")));
+    let header = include_str!("proto.rs").lines().next().unwrap_or_default();
+    assert!(header.contains(&hash), "onnx.proto changed: regenerate proto.rs (see tools/onnx-proto)");
+}
