@@ -197,6 +197,11 @@ impl PySequential {
         detach(py, move || model.save(&path))
     }
 
+    fn export_onnx(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+        let model = &self.inner;
+        detach(py, move || model.export_onnx(&path))
+    }
+
     #[staticmethod]
     fn load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
         Ok(PySequential { inner: detach(py, move || Sequential::load(&path))? })
