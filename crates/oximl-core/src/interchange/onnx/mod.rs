@@ -91,7 +91,15 @@ impl Sequential {
     }
 }
 
-/// Whether `bytes` start as an ONNX model does: field 1 (`ir_version`, a varint) with a small value.
-pub(crate) fn looks_like_onnx(bytes: &[u8]) -> bool {
+/// Whether `bytes` start as an ONNX model does: field 1 (`ir_version`, a varint) with a small value. How loading
+/// tells ONNX files from oximl files.
+///
+/// ```
+/// use oximl_core::{interchange::onnx::looks_like_onnx, nn::Sequential, Persist};
+/// let m = Sequential::new(2);
+/// assert!(looks_like_onnx(&m.to_onnx()) && !looks_like_onnx(&m.to_bytes()?));
+/// # Ok::<(), oximl_core::Error>(())
+/// ```
+pub fn looks_like_onnx(bytes: &[u8]) -> bool {
     matches!(bytes, [0x08, v, ..] if (1..=64).contains(v))
 }
