@@ -235,7 +235,6 @@ impl Builder {
         let shape = node.input.get(1).and_then(|n| inits.get(n.as_str())).map(|t| ints(t)).transpose()?;
         match (shape.as_deref(), self.width) {
             (Some([-1 | 0, w]), Some(width)) if usize::try_from(*w) == Ok(width) => Ok(()),
-            (Some([-1 | 0, -1]), _) => Ok(()),
             _ => Err(Error::Format(format!(
                 "only a reshape to [-1, {}] is a no-op here, got {shape:?}",
                 self.width.unwrap_or(0)

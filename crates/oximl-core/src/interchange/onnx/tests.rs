@@ -90,3 +90,52 @@ fn the_generated_types_come_from_the_shipped_onnx_proto() {
     let header = include_str!("proto.rs").lines().next().unwrap_or_default();
     assert!(header.contains(&hash), "onnx.proto changed: regenerate proto.rs (see tools/onnx-proto)");
 }
+
+#[test]
+fn corrupted_onnx_bytes_give_errors_or_models_never_panics() {
+    let bytes = model(Activation::Elu { alpha: 0.5 }, Activation::Softmax, true).to_onnx();
+    for i in 0..bytes.len() {
+        for flip in [0x01u8, 0x80, 0xff] {
+            let mut b = bytes.clone();
+            b[i] ^= flip;
+            if let Ok(m) = Sequential::from_onnx(&b) {
+                let x = Array2::zeros((2, m.input_dim()));
+                let _ = m.predict(x.view());
+            }
+        }
+    }
+}
+
+#[test]
+fn graphs_oximl_cannot_represent_are_refused_with_the_node_named() {
+    use super::proto::AttributeProto;
+    let bytes = model(Activation::Relu, Activation::Softmax, true).to_onnx();
+    let edited = |edit: &dyn Fn(&mut ModelProto)| {
+        let mut m = ModelProto::decode(&bytes[..]).unwrap();
+        edit(&mut m);
+        Sequential::from_onnx(&m.encode_to_vec()).unwrap_err().to_string()
+    };
+    let attribute = |name: &str, i: i64| AttributeProto { name: Some(name.into()), i: Some(i), ..Default::default() };
+    let nodes = |m: &mut ModelProto| std::mem::take(&mut m.graph.as_mut().unwrap().node);
+    let set = |m: &mut ModelProto, nodes| m.graph.as_mut().unwrap().node = nodes;
+    let e = edited(&|m| {
+        let mut n = nodes(m);
+        n[3].attribute = vec![attribute("axis", 0)];
+        set(m, n);
+    });
+    assert!(e.contains("dense_1/Softmax") && e.contains("axis 0"), "{e}");
+    let e = edited(&|m| {
+        let mut n = nodes(m);
+        n[0].attribute = vec![attribute("transA", 1)];
+        set(m, n);
+    });
+    assert!(e.contains("dense_0/Gemm") && e.contains("transA"), "{e}");
+    let e = edited(&|m| {
+        let mut n = nodes(m);
+        n[1].op_type = Some("Conv".into());
+        set(m, n);
+    });
+    assert!(e.contains("unsupported ONNX operator Conv in node 'dense_0/Relu'"), "{e}");
+    let e = edited(&|m| m.graph.as_mut().unwrap().initializer[0].raw_data = Some(vec![0; 3]));
+    assert!(e.contains("dense_0/kernel") && e.contains("3 bytes"), "{e}");
+}
