@@ -35,16 +35,17 @@ fn max_difference(name: &str) -> (Sequential, f32) {
     (model, diff)
 }
 
+/// The activation of each layer of `model`.
+fn activations(model: &Sequential) -> Vec<Activation> {
+    let of = |l: &Layer| if let Layer::Dense(d) = l { d.activation } else { Activation::Linear };
+    model.layers().iter().map(of).collect()
+}
+
 #[test]
 fn scikit_learn_classifier_predicts_like_predict_proba() {
     let (model, diff) = max_difference("sklearn_classifier");
     assert!(diff < 1e-5, "{diff}");
-    let activations: Vec<_> = model
-        .layers()
-        .iter()
-        .map(|l| if let Layer::Dense(d) = l { d.activation } else { Activation::Linear })
-        .collect();
-    assert_eq!(activations, [Activation::Relu, Activation::Softmax]);
+    assert_eq!(activations(&model), [Activation::Relu, Activation::Softmax]);
 }
 
 #[test]
@@ -58,14 +59,9 @@ fn scikit_learn_regressor_predicts_like_predict() {
 fn every_supported_operator_and_attribute_predicts_like_onnxruntime() {
     let (model, diff) = max_difference("helper_mlp");
     assert!(diff < 1e-5, "{diff}");
-    let activations: Vec<_> = model
-        .layers()
-        .iter()
-        .map(|l| if let Layer::Dense(d) = l { d.activation } else { Activation::Linear })
-        .collect();
     // Gemm+LeakyRelu, MatMul+Add+Elu, then Gelu on an identity layer (Elu already took the second), Gemm+Softmax.
     assert_eq!(
-        activations,
+        activations(&model),
         [
             Activation::LeakyRelu { alpha: 0.1f32 as f64 },
             Activation::Elu { alpha: 0.7f32 as f64 },
