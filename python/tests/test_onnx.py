@@ -63,10 +63,13 @@ def test_scikit_learn_mlps_converted_by_skl2onnx_predict_alike(tmp_path, digits,
     x, y = digits
     clf = MLPClassifier(hidden_layer_sizes=(24, 12), activation=activation, max_iter=40, random_state=0).fit(x, y)
     reg = MLPRegressor(hidden_layer_sizes=(16,), activation=activation, max_iter=40, random_state=0).fit(x, y * 1.0)
-    clf_path, reg_path = tmp_path / "clf.onnx", tmp_path / "reg.onnx"
-    clf_path.write_bytes(skl2onnx.to_onnx(clf, x[:1], options={"zipmap": False}).SerializeToString())
+    binary = MLPClassifier(hidden_layer_sizes=(8,), activation=activation, max_iter=40, random_state=0).fit(x, y >= 5)
+    for name, model in [("clf", clf), ("binary", binary)]:
+        path = tmp_path / f"{name}.onnx"
+        path.write_bytes(skl2onnx.to_onnx(model, x[:1], options={"zipmap": False}).SerializeToString())
+        assert np.abs(load_model(path).predict(x, verbose=0) - model.predict_proba(x)).max() < 1e-5, name
+    reg_path = tmp_path / "reg.onnx"
     reg_path.write_bytes(skl2onnx.to_onnx(reg, x[:1]).SerializeToString())
-    assert np.abs(load_model(clf_path).predict(x, verbose=0) - clf.predict_proba(x)).max() < 1e-5
     assert np.abs(load_model(reg_path).predict(x, verbose=0)[:, 0] - reg.predict(x)).max() < 1e-5
 
 

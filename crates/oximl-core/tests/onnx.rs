@@ -49,6 +49,14 @@ fn scikit_learn_classifier_predicts_like_predict_proba() {
 }
 
 #[test]
+fn scikit_learn_two_class_classifier_predicts_like_predict_proba() {
+    // skl2onnx writes [1 - p, p] with Sub and Concat after a one-unit sigmoid: read as a two-unit softmax.
+    let (model, diff) = max_difference("sklearn_binary_classifier");
+    assert!(diff < 1e-5, "{diff}");
+    assert_eq!((activations(&model), model.output_dim()), (vec![Activation::Relu, Activation::Softmax], 2));
+}
+
+#[test]
 fn scikit_learn_regressor_predicts_like_predict() {
     let (model, diff) = max_difference("sklearn_regressor");
     assert!(diff < 1e-5, "{diff}");

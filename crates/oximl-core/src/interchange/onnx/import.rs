@@ -7,23 +7,12 @@ use ndarray::{Array1, Array2, ArrayD, IxDyn};
 use oximl_kernel::Activation;
 use rustc_hash::FxHashMap;
 
-/// The operators an importable graph may use.
-pub const SUPPORTED: [&str; 15] = [
-    "Gemm",
-    "MatMul",
-    "Add",
-    "Relu",
-    "LeakyRelu",
-    "Elu",
-    "Gelu",
-    "Sigmoid",
-    "Tanh",
-    "Softmax",
-    "Identity",
-    "Flatten",
-    "Dropout",
-    "Cast",
-    "Reshape",
+/// The operators an importable graph may use; `Concat` only as scikit-learn's two-class probabilities `[1 − p, p]`
+/// of a one-unit sigmoid layer.
+#[rustfmt::skip]
+pub const SUPPORTED: [&str; 16] = [
+    "Gemm", "MatMul", "Add", "Relu", "LeakyRelu", "Elu", "Gelu", "Sigmoid", "Tanh", "Softmax", "Identity", "Flatten",
+    "Dropout", "Cast", "Reshape", "Concat",
 ];
 
 /// The largest identity layer (elements) inserted for an activation or bias that follows no dense layer.
@@ -104,12 +93,15 @@ fn chain<'g>(
             }
             supported(node)?;
             nodes.push(*node);
-            let data: Vec<&str> = node
-                .input
-                .iter()
-                .map(String::as_str)
-                .filter(|i| !i.is_empty() && !initializers.contains_key(i))
-                .collect();
+            let data: Vec<&str> = match node.op_type() {
+                "Concat" => vec![two_class_input(node, &producers, initializers)?],
+                _ => node
+                    .input
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|i| !i.is_empty() && !initializers.contains_key(i))
+                    .collect(),
+            };
             name = match data[..] {
                 [one] => one,
                 _ => {
@@ -133,6 +125,26 @@ fn chain<'g>(
         }
     }
     Err(first_error.unwrap_or_else(|| Error::Format("the ONNX graph has no output".into())))
+}
+
+/// The `p` of `Concat([Sub(1, p), p])`, scikit-learn's two-class probabilities: the one form of `Concat` read.
+fn two_class_input<'g>(
+    concat: &'g NodeProto,
+    producers: &FxHashMap<&str, &'g NodeProto>,
+    initializers: &FxHashMap<&str, &TensorProto>,
+) -> Result<&'g str> {
+    let refuse = || {
+        let name = concat.name();
+        Error::Format(format!("ONNX node '{name}' (Concat): oximl reads only [1 − p, p] (two-class probabilities)"))
+    };
+    let [complement, p] = &concat.input[..] else { return Err(refuse()) };
+    let sub = producers.get(complement.as_str()).filter(|n| n.op_type() == "Sub" && n.domain().is_empty());
+    let one = sub.and_then(|n| n.input.first()).and_then(|name| initializers.get(name.as_str()));
+    let one = one.map(|t| floats(t)).transpose()?;
+    match (one, sub.and_then(|n| n.input.get(1))) {
+        (Some(one), Some(q)) if q == p && one.len() == 1 && one.iter().all(|&v| v == 1.0) => Ok(p),
+        _ => Err(refuse()),
+    }
 }
 
 /// Refuses nodes of other domains and operators oximl has no layer for.
@@ -226,6 +238,10 @@ impl Builder {
             "Cast" if int("to", 0) == tensor_proto::DataType::Float as i64 => Ok(()),
             "Cast" => Err(Error::Format(format!("a cast to type {}, not float32", int("to", 0)))),
             "Reshape" => self.reshape(node, inits),
+            "Concat" => match int("axis", 0) {
+                1 | -1 => self.two_class(),
+                axis => Err(Error::Format(format!("concatenation over axis {axis}, not of columns"))),
+            },
             _ => Ok(()), // Identity, Dropout (the identity at inference)
         }
     }
@@ -240,6 +256,22 @@ impl Builder {
                 self.width.unwrap_or(0)
             ))),
         }
+    }
+
+    /// Turns a last layer `σ(z)` of one unit into `[1 − σ(z), σ(z)]` = `softmax([−z/2, z/2])`: two units.
+    fn two_class(&mut self) -> Result<()> {
+        let Some(s) = self.stages.last_mut().filter(|s| s.activation == Activation::Sigmoid && s.kernel.ncols() == 1)
+        else {
+            return Err(Error::Format("[1 − p, p] needs p from a sigmoid layer of one unit".into()));
+        };
+        let halves = |a: ndarray::ArrayView2<'_, f32>| {
+            ndarray::concatenate![ndarray::Axis(1), a.mapv(|v| -v / 2.0), a.mapv(|v| v / 2.0)]
+        };
+        s.kernel = halves(s.kernel.view());
+        s.bias = s.bias.as_ref().map(|b| halves(b.view().insert_axis(ndarray::Axis(0))).row(0).to_owned());
+        s.activation = Activation::Softmax;
+        self.width = Some(2);
+        Ok(())
     }
 
     /// Appends a dense layer `x·kernel (+ bias)`.

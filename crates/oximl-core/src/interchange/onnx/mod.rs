@@ -7,8 +7,8 @@
 //!   [`OUTPUT`]; producer `oximl` and its version.
 //! - Import ([`Sequential::from_onnx`], and [`Persist::load`](crate::Persist::load) of a `.onnx` file, recognized
 //!   by its content): graphs that are chains of [`SUPPORTED`] operators with constant weights (initializers), such
-//!   as scikit-learn's `MLPClassifier` (converted with `options={"zipmap": False}`) and `MLPRegressor` from
-//!   skl2onnx. Any other operator is an [`Error::Format`] naming it and its node. Of a graph
+//!   as scikit-learn's `MLPClassifier` (converted with `options={"zipmap": False}`; two classes too, whose
+//!   `[1 − p, p]` becomes a two-unit softmax) and `MLPRegressor` from skl2onnx. Any other operator is an [`Error::Format`] naming it and its node. Of a graph
 //!   with several outputs, the first one computed from the input by supported operators is read (a classifier's
 //!   probabilities, not its labels).
 //!
