@@ -763,7 +763,18 @@ oximl_status oximl_sequential_summary(const oximl_sequential *model, char **out)
 oximl_status oximl_sequential_save(const oximl_sequential *model,
                                    const char *path);
 
-// Loads a model saved from Rust, C or Python; free it with `oximl_sequential_free`. Thread-safe, also while
+// Writes the model to `path` as an ONNX file (opset 17, 20 with GELU; input `"input"` with a dynamic batch
+// dimension, output `"output"`; dropout left out), for ONNX Runtime and other tools. `oximl_sequential_load`
+// reads ONNX files of multi-layer perceptrons. Thread-safe on one handle.
+//
+// ```c
+// oximl_sequential_export_onnx(model, "model.onnx");
+// ```
+oximl_status oximl_sequential_export_onnx(const oximl_sequential *model,
+                                          const char *path);
+
+// Loads a model saved from Rust, C or Python, or an ONNX file of a multi-layer perceptron (recognized by its
+// content); free it with `oximl_sequential_free`. Thread-safe, also while
 // other threads use other handles.
 //
 // ```c

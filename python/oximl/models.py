@@ -190,6 +190,13 @@ class Sequential:
     def save(self, filepath):
         self._built().save(str(filepath))
 
+    def export(self, filepath, format="onnx"):
+        """Exports the model for other runtimes, as Keras 3 does; ``format="onnx"`` (the one format) writes an
+        ONNX file (opset 17, input ``input`` with a dynamic batch dimension, output ``output``)."""
+        if format != "onnx":
+            raise ValueError(f"format must be 'onnx', got {format!r}")
+        self._built().export_onnx(str(filepath))
+
     def __getstate__(self):
         return {"bytes": None if self._core is None else self._core.to_bytes(), "seed": self.seed, "name": self.name}
 
@@ -206,7 +213,7 @@ class Sequential:
 
 
 def load_model(filepath):
-    """Loads a model saved by ``Sequential.save`` (from Python, Rust or C)."""
+    """Loads a model saved by ``Sequential.save`` (from Python, Rust or C), or an ONNX file of an MLP."""
     model = Sequential()
     model._adopt(_oximl.Sequential.load(str(filepath)))
     return model

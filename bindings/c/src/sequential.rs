@@ -241,7 +241,20 @@ pub extern "C" fn oximl_sequential_save(model: *const oximl_sequential, path: *c
     guard(|| handle("model", model)?.model.save(text("path", path)?))
 }
 
-/// Loads a model saved from Rust, C or Python; free it with `oximl_sequential_free`. Thread-safe, also while
+/// Writes the model to `path` as an ONNX file (opset 17, 20 with GELU; input `"input"` with a dynamic batch
+/// dimension, output `"output"`; dropout left out), for ONNX Runtime and other tools. `oximl_sequential_load`
+/// reads ONNX files of multi-layer perceptrons. Thread-safe on one handle.
+///
+/// ```c
+/// oximl_sequential_export_onnx(model, "model.onnx");
+/// ```
+#[unsafe(no_mangle)]
+pub extern "C" fn oximl_sequential_export_onnx(model: *const oximl_sequential, path: *const c_char) -> oximl_status {
+    guard(|| handle("model", model)?.model.export_onnx(text("path", path)?))
+}
+
+/// Loads a model saved from Rust, C or Python, or an ONNX file of a multi-layer perceptron (recognized by its
+/// content); free it with `oximl_sequential_free`. Thread-safe, also while
 /// other threads use other handles.
 ///
 /// ```c

@@ -230,6 +230,12 @@ impl PySequential {
         detach(py, move || model.save(&path))
     }
 
+    fn export_onnx(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+        let model = self.read(py)?;
+        let model = &*model;
+        detach(py, move || model.export_onnx(&path))
+    }
+
     #[staticmethod]
     fn load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
         Ok(PySequential::new_from(detach(py, move || Sequential::load(&path))?))

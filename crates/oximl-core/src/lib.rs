@@ -4,6 +4,7 @@
 //! - [`nn`] and [`optim`]: Keras-style dense networks, their losses, metrics, optimizers and callbacks.
 //! - [`mf`]: recommenders by matrix factorization (SGD, ALS, implicit ALS) and ranking metrics.
 //! - [`embed`]: pretrained word vectors, normalized sentence vectors, nearest neighbours.
+//! - [`interchange`]: ONNX export and import of dense networks.
 //! - [`io`]: the one model file format (safetensors + JSON metadata) that Rust, C and Python share; every savable
 //!   kind implements [`Persist`] (`save`, `load`, `to_bytes`, `from_bytes`).
 //! - [`Cancel`]: stops a long operation from another thread (Ctrl-C in Python, `oximl_cancel` in C).
@@ -20,6 +21,7 @@ pub mod cancel;
 pub mod data;
 pub mod embed;
 pub mod error;
+pub mod interchange;
 pub mod io;
 pub mod mf;
 pub mod nn;

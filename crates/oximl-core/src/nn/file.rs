@@ -27,6 +27,11 @@ struct ModelFile {
 impl io::Persist for Sequential {
     const KIND: &'static str = KIND;
 
+    /// ONNX files, recognized by their content, load too (see [`crate::interchange::onnx`]).
+    fn from_legacy(bytes: &[u8]) -> Option<Result<Sequential>> {
+        crate::interchange::onnx::looks_like_onnx(bytes).then(|| Sequential::from_onnx(bytes))
+    }
+
     fn with_tensors<R>(&self, f: impl FnOnce(&serde_json::Value, &[(&str, TensorRef<'_>)]) -> Result<R>) -> Result<R> {
         let slots = &self.optimizer_state.slots;
         let file = ModelFile {

@@ -1,0 +1,70 @@
+//! `oximl info`: what a model file holds.
+
+use oximl_core::data::{MinMaxScaler, StandardScaler};
+use oximl_core::interchange::onnx::looks_like_onnx;
+use oximl_core::io::{self, DType, Loaded};
+use oximl_core::mf::MfModel;
+use oximl_core::nn::Sequential;
+use oximl_core::{Error, Persist, Result};
+use std::path::Path;
+
+/// Prints the description of the model at `path` to standard output.
+pub fn print(path: &Path) -> Result<()> {
+    let head = first_bytes(path)?;
+    let text = if looks_like_onnx(&head) {
+        let model = Sequential::load(path)?;
+        let weights: Vec<f32> = model.get_weights().iter().flatten().copied().collect();
+        format!("format: ONNX\nkind: {}\n{}{}", oximl_core::nn::KIND, counts(&weights), model.summary())
+    } else {
+        describe(path)?
+    };
+    println!("{}", text.trim_end());
+    Ok(())
+}
+
+/// The first bytes of the file: enough to tell its format.
+fn first_bytes(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut head = Vec::new();
+    file.take(16).read_to_end(&mut head).map_err(|e| Error::io(path, e))?;
+    Ok(head)
+}
+
+/// An oximl file of any kind, validated (checksum included) by loading it.
+fn describe(path: &Path) -> Result<String> {
+    let kinds = [Sequential::KIND, MfModel::KIND, StandardScaler::KIND, MinMaxScaler::KIND];
+    let mut first_error = None;
+    for kind in kinds {
+        match io::load(path, kind) {
+            Ok(file) => return describe_loaded(&file),
+            Err(e) => first_error = first_error.or(Some(e)),
+        }
+    }
+    Err(first_error.unwrap_or_else(|| Error::Format("no model kind".into())))
+}
+
+fn describe_loaded(file: &Loaded) -> Result<String> {
+    let mut text =
+        format!("format: oximl version {}\nkind: {}\nchecksum: verified\ntensors:\n", file.version(), file.kind());
+    let mut floats = Vec::new();
+    for name in file.names() {
+        let Some((dtype, shape)) = file.info(name) else { continue };
+        text += &format!("  {name}: {} {shape:?}\n", dtype.name());
+        if dtype == DType::F32 {
+            floats.extend(file.tensor::<f32>(name, &vec![None; shape.len()])?.iter().copied());
+        }
+    }
+    text += &counts(&floats);
+    if file.kind() == Sequential::KIND {
+        text += &Sequential::from_loaded(file)?.summary();
+    }
+    Ok(text)
+}
+
+/// The parameter count and sparsity of `weights`.
+fn counts(weights: &[f32]) -> String {
+    let zeros = weights.iter().filter(|&&w| w == 0.0).count();
+    let sparsity = if weights.is_empty() { 0.0 } else { zeros as f64 / weights.len() as f64 };
+    format!("parameters: {} float32 ({:.1}% zero)\n", weights.len(), 100.0 * sparsity)
+}
