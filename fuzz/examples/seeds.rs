@@ -97,6 +97,9 @@ fn nn() -> Result<()> {
     let mut plain = Sequential::new(2);
     plain.add(Dense::new(1).use_bias(false))?;
     model("sequential_bytes", "plain", &plain)?;
+    // ONNX graphs load through the same `from_bytes` (recognized by content).
+    write("sequential_bytes", "onnx-trained", m.to_onnx());
+    write("sequential_bytes", "onnx-plain", plain.to_onnx());
     write("sequential_bytes", "empty", b"");
 
     // fit_options: inputs, units, rows, loss, raw targets, epochs, batch size (8 bytes), shuffle, seed (8), split (4).

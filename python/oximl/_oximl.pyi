@@ -9,6 +9,7 @@ from typing_extensions import Self
 __all__ = [
     "__version__",
     "version",
+    "check_layer",
     "set_num_threads",
     "num_threads",
     "_reset_after_fork",
@@ -29,6 +30,7 @@ __all__ = [
 
 __version__: str
 
+def check_layer(layer_json: str) -> None: ...
 def version() -> str: ...
 def set_num_threads(threads: int) -> None: ...
 def num_threads() -> int: ...

@@ -1,5 +1,6 @@
 """Layers in Keras spelling: ``Input``, ``Dense``, ``Dropout``."""
 
+from oximl import _config, _oximl
 from oximl.regularizers import Regularizer, get as _get_regularizer
 
 __all__ = ["Input", "Dense", "Dropout"]
@@ -32,7 +33,7 @@ class Dense:
                  kernel_regularizer=None, bias_regularizer=None, input_dim=None, input_shape=None, name=None):
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise ValueError(f"units must be a positive integer, got {units!r}")
-        # Names, their parameters' defaults and the check of both are the core's (checked when the layer is added).
+        # Names, their parameters' defaults and the check of both are the core's (`_oximl.check_layer` below).
         act = {"name": "linear" if activation is None else activation} if not isinstance(activation, dict) else activation
         if not isinstance(act["name"], str):
             raise TypeError(f"activation must be a name or a dict, got {type(activation).__name__}")
@@ -44,6 +45,7 @@ class Dense:
         self.bias_regularizer = _get_regularizer(bias_regularizer)
         self.input_dim = _input_dim(input_dim, input_shape)
         self.name = name
+        _oximl.check_layer(_config.dumps("layer", self._config()))
 
     def _config(self):
         reg = lambda r: None if r is None else {"l1": r.l1, "l2": r.l2}  # noqa: E731

@@ -97,6 +97,13 @@ pub(crate) fn to_py_bytes<'py>(
     Ok(PyBytes::new(py, &detach(py, f)?))
 }
 
+/// Checks a layer's JSON (from `oximl._config.dumps`) against the core's `Layer` type, so a Python layer with an
+/// unknown activation or initializer fails where it is made, as in Keras.
+#[pyfunction]
+fn check_layer(py: Python<'_>, layer_json: &str) -> PyResult<()> {
+    from_json::<oximl_core::nn::Layer>(py, "layer", layer_json).map(drop)
+}
+
 /// The library's version.
 #[pyfunction]
 fn version() -> &'static str {
@@ -126,6 +133,7 @@ fn _reset_after_fork() {
 fn _oximl(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", oximl_core::VERSION)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
+    m.add_function(wrap_pyfunction!(check_layer, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_reset_after_fork, m)?)?;
