@@ -5,6 +5,10 @@ arguments given and pass them on; unknown keys are refused by the core. A learni
 ``schedule={"name": "exponential", "steps": 1000, "rate": 0.9}`` (or ``"step"``/``"cosine"``), as from C.
 """
 
+import json
+
+from oximl import _oximl
+
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get"]
 
 
@@ -38,10 +42,12 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Keras' ``AdamW``; 0.004 unless given)."""
+    """Adam with decoupled weight decay (Keras' ``AdamW``: the core's weight decay, 0.004, unless given)."""
 
-    def __init__(self, learning_rate=None, weight_decay=0.004, **config):
-        super().__init__(learning_rate, weight_decay=weight_decay, **config)
+    def __init__(self, learning_rate=None, **config):
+        if config.get("weight_decay") is None:
+            config["weight_decay"] = json.loads(_oximl.optimizer_defaults("adamw"))["weight_decay"]
+        super().__init__(learning_rate, **config)
 
 
 class RMSprop(Optimizer):

@@ -264,3 +264,13 @@ def test_activation_and_initializer_names_and_defaults_are_the_cores():
         Sequential([Dense(3, activation="swish", input_dim=2)])
     with pytest.raises(oximl.errors.InvalidArgumentError, match="he_normall"):
         Sequential([Dense(3, kernel_initializer="he_normall", input_dim=2)])
+
+
+def test_adamw_takes_the_core_weight_decay_unless_given():
+    from oximl.optimizers import AdamW, get
+    assert AdamW().weight_decay == pytest.approx(0.004)  # Keras' default, written once in the core
+    assert get("adamw").weight_decay == pytest.approx(0.004)
+    assert AdamW(1e-2, weight_decay=0.1).weight_decay == 0.1
+    model = Sequential([Dense(2, input_dim=3)])
+    model.compile(optimizer=AdamW(weight_decay=0.5), loss="mse")
+    assert json.loads(model._core.compiled_json)["optimizer"]["weight_decay"] == 0.5

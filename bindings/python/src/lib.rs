@@ -104,6 +104,14 @@ fn check_layer(py: Python<'_>, layer_json: &str) -> PyResult<()> {
     from_json::<oximl_core::nn::Layer>(py, "layer", layer_json).map(drop)
 }
 
+/// The JSON of an optimizer by Keras name with the core's defaults (what `Optimizer::from_name` gives), so the
+/// Python classes need no copy of a default.
+#[pyfunction]
+fn optimizer_defaults(py: Python<'_>, name: &str) -> PyResult<String> {
+    let optimizer = oximl_core::optim::Optimizer::from_name(name).map_err(|e| to_py_err(py, e))?;
+    serde_json::to_string(&optimizer).map_err(|e| to_py_err(py, Error::invalid("optimizer", e.to_string())))
+}
+
 /// The library's version.
 #[pyfunction]
 fn version() -> &'static str {
@@ -134,6 +142,7 @@ fn _oximl(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", oximl_core::VERSION)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(check_layer, m)?)?;
+    m.add_function(wrap_pyfunction!(optimizer_defaults, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_reset_after_fork, m)?)?;
