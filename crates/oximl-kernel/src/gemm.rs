@@ -5,7 +5,7 @@
 //! loops whose panels of `B` and `A` are packed once and shared by the threads, blocking sized from the CPU's
 //! caches, and micro-kernels chosen at run time (AVX-512 when the CPU has AVX-512F and the `avx512` feature is on,
 //! else AVX2/FMA, else portable). Products of at least [`PAR_GEMM_MIN_FLOPS`] multiply-adds run on all of the
-//! library's threads, smaller ones on the caller's thread; products of at most [`SMALL_M`] rows stream `B` once
+//! library's threads, smaller ones on the caller's thread; products of at most 4 rows stream `B` once
 //! (inference on a few samples), without packing, allocation or waking the pool.
 //!
 //! Determinism: each `MR×NR` tile of `C` is computed by one thread, and the sum over `k` runs in blocks whose size
@@ -129,7 +129,8 @@ pub fn gemm_fused<T: Float>(
     if m == 0 || n == 0 {
         return Ok(());
     }
-    let threads = if m.saturating_mul(n).saturating_mul(k) < PAR_GEMM_MIN_FLOPS { 1 } else { num_threads() };
+    let small = m <= SMALL_M || m.saturating_mul(n).saturating_mul(k) < PAR_GEMM_MIN_FLOPS;
+    let threads = if small { 1 } else { num_threads() };
     if threads == 1 {
         product(alpha, a, b, beta, c.view_mut(), 1);
         apply_epilogue(c, epilogue, 1);
@@ -167,7 +168,7 @@ fn apply_epilogue<T: Float>(mut c: ArrayViewMut2<'_, T>, e: Epilogue<'_, T>, thr
 /// Products with at most this many rows of `A` skip packing: streaming each row of `B` once is faster (inference
 /// on one sample of a 256-512-256-10 network: 182 µs → 45 µs with `matrixmultiply`, measured with
 /// `benches/compare/mlp.rs`), allocates nothing and never wakes the pool.
-pub const SMALL_M: usize = 4;
+const SMALL_M: usize = 4;
 
 /// The product for one call: a streaming row-times-matrix loop for a few rows, the `gemm` crate otherwise.
 fn product<T: Float>(
