@@ -159,7 +159,7 @@ fn apply_epilogue<T: Float>(mut c: ArrayViewMut2<'_, T>, e: Epilogue<'_, T>, thr
         activate_at(level, e.activation, cb);
     };
     if threads > 1 && c.len() >= PAR_MIN_ELEMENTS {
-        c.axis_chunks_iter_mut(Axis(0), EPILOGUE_ROWS).into_par_iter().for_each(&rows);
+        c.axis_chunks_iter_mut(Axis(0), EPILOGUE_ROWS).into_par_iter().for_each(rows);
     } else {
         c.axis_chunks_iter_mut(Axis(0), EPILOGUE_ROWS).for_each(rows);
     }
