@@ -4,7 +4,9 @@
 //! `OXIML_CPU_LEVEL=scalar|avx2|avxvnni|avx512|avx512vnni` forces a lower level (the best level the CPU has at
 //! or below the one asked for is used). The VNNI levels only change the int8 products ([`mod@crate::qgemm`]); float
 //! loops run their AVX2 code at `avxvnni` and their AVX-512 code at `avx512vnni`. Every level computes the same formula element by element, without re-association, so all levels give
-//! bit-identical results; the tests check that.
+//! bit-identical results; the tests check that. The one exception is the float GEMM of more than 4 rows
+//! ([`mod@crate::gemm`]): its micro-kernels come from the `gemm` crate, which picks AVX-512 or AVX2/FMA by itself,
+//! and their results may differ in the last bits between those two.
 
 use std::sync::OnceLock;
 

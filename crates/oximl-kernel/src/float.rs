@@ -29,7 +29,8 @@ pub trait Float:
     /// Converts an `f64` constant (rounding to nearest).
     fn c(x: f64) -> Self;
 
-    /// `C = α·A·B + β·C` on raw strided storage (the `matrixmultiply` call for this type).
+    /// `C = α·A·B + β·C` on raw strided storage, on `threads` threads of the current rayon pool (the `gemm`
+    /// crate's call; `β = 0` does not read `C`).
     ///
     /// # Safety
     /// The pointers and strides must describe valid, non-overlapping `m×k`, `k×n` and `m×n` matrices, with `c`
@@ -51,7 +52,16 @@ pub trait Float:
         c: *mut Self,
         rsc: isize,
         csc: isize,
-    );
+        threads: usize,
+    ) {
+        let par = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
+        let read_c = beta != Self::zero();
+        // SAFETY: forwarded from the caller's contract. `gemm` computes `dst ← alpha·dst + beta·lhs·rhs` (the two
+        // coefficients named the other way round from BLAS) for `f32` and `f64`, the only implementors.
+        unsafe {
+            gemm::gemm(m, n, k, c, csc, rsc, read_c, a, csa, rsa, b, csb, rsb, beta, alpha, false, false, false, par)
+        }
+    }
 }
 
 impl Float for f32 {
@@ -150,26 +160,6 @@ impl Float for f32 {
     fn c(x: f64) -> f32 {
         x as f32
     }
-
-    unsafe fn gemm_raw(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: f32,
-        a: *const f32,
-        rsa: isize,
-        csa: isize,
-        b: *const f32,
-        rsb: isize,
-        csb: isize,
-        beta: f32,
-        c: *mut f32,
-        rsc: isize,
-        csc: isize,
-    ) {
-        // SAFETY: forwarded from the caller's contract.
-        unsafe { matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
-    }
 }
 
 impl Float for f64 {
@@ -194,25 +184,5 @@ impl Float for f64 {
     #[inline(always)]
     fn c(x: f64) -> f64 {
         x
-    }
-
-    unsafe fn gemm_raw(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: f64,
-        a: *const f64,
-        rsa: isize,
-        csa: isize,
-        b: *const f64,
-        rsb: isize,
-        csb: isize,
-        beta: f64,
-        c: *mut f64,
-        rsc: isize,
-        csc: isize,
-    ) {
-        // SAFETY: forwarded from the caller's contract.
-        unsafe { matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
     }
 }

@@ -1,20 +1,26 @@
 //! `C ← α·A·B + β·C` over strided views, with an optional fused epilogue `C ← f(C + bias)`.
 //!
 //! Transposed operands are views with swapped strides (`a.t()`), never copies; any row and column strides,
-//! negative ones included, are fine. Each product runs as `matrixmultiply` calls (which pick their AVX2/FMA
-//! micro-kernel at run time and run single-threaded). Products of at least [`PAR_GEMM_MIN_FLOPS`] are split over
-//! output blocks — rows, or columns when the output is wider than tall — on the library's pool, one block a task.
-//! Every output element is computed by exactly one call, whose summation order over `k` does not depend on
-//! where the block starts, so the result is bit-identical for any thread count. The epilogue runs on each block
-//! of rows right after its product, while it is still in cache.
+//! negative ones included, are fine. Products run on the `gemm` crate (the GEMM of faer and candle): BLIS-style
+//! loops whose panels of `B` and `A` are packed once and shared by the threads, blocking sized from the CPU's
+//! caches, and micro-kernels chosen at run time (AVX-512 when the CPU has AVX-512F and the `avx512` feature is on,
+//! else AVX2/FMA, else portable). Products of at least [`PAR_GEMM_MIN_FLOPS`] multiply-adds run on all of the
+//! library's threads, smaller ones on the caller's thread; products of at most 4 rows stream `B` once
+//! (inference on a few samples), without packing, allocation or waking the pool.
+//!
+//! Determinism: each `MR×NR` tile of `C` is computed by one thread, and the sum over `k` runs in blocks whose size
+//! depends on the shape and the CPU (cache sizes, micro-kernel), never on the thread count, so results are
+//! bit-identical for any thread count on a given machine. Across CPU levels they may differ in the last bits
+//! (the AVX-512 and AVX2 micro-kernels have different tiles, hence different `k` blocks and reduction orders).
+//! The epilogue runs over blocks of rows right after the product, in parallel for large outputs.
 //!
 //! With `β = 0`, `C` is overwritten and its old contents (even NaN) are ignored, as in BLAS.
 
-use crate::elementwise::{Activation, activate};
+use crate::elementwise::{Activation, activate_at};
 use crate::error::{KernelError, Result};
 use crate::float::Float;
-use crate::parallel::{install, num_threads};
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Zip};
+use crate::parallel::{PAR_MIN_ELEMENTS, install, num_threads};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 /// Products with fewer multiply-adds (m·k·n) than this stay on the caller's thread. Measured on 2 cores with
@@ -22,14 +28,8 @@ use rayon::prelude::*;
 /// (waking the pool costs more: digits training took 2× longer), 1.5× at 96×96×96, 1.8× from 128×128×128.
 pub const PAR_GEMM_MIN_FLOPS: usize = 1 << 19;
 
-/// Output rows per epilogue tile: a tile of `C` this tall stays in a 256 KiB L2 cache between the product and
-/// the epilogue.
-const EPILOGUE_TILE_BYTES: usize = 128 * 1024;
-
-/// The shortest epilogue tile: each tile is one `matrixmultiply` call, which packs all of `B` again, so tiles
-/// much shorter than its 64-row blocks of `A` spend more time packing than multiplying (scores of 128 users ×
-/// 3,706 items × 100 factors with 8-row tiles: 2× slower than without the epilogue).
-const EPILOGUE_TILE_MIN_ROWS: usize = 64;
+/// Rows of `C` per epilogue task: a block this tall of a 512-column `f32` output is 128 KiB, in L2.
+const EPILOGUE_ROWS: usize = 64;
 
 /// What to do with each output block right after its product: add `bias` (one value per column) and apply
 /// `activation`.
@@ -129,72 +129,58 @@ pub fn gemm_fused<T: Float>(
     if m == 0 || n == 0 {
         return Ok(());
     }
-    let threads = num_threads();
-    if threads == 1 || m.saturating_mul(n).saturating_mul(k) < PAR_GEMM_MIN_FLOPS {
-        block(alpha, a, b, beta, c.view_mut(), epilogue);
-        return Ok(());
-    }
-    if n > m && !epilogue.activation.is_row_wise() {
-        let cols = n.div_ceil(threads);
-        let mut tasks = Vec::with_capacity(threads);
-        for (j, (cb, bb)) in c.axis_chunks_iter_mut(Axis(1), cols).zip(b.axis_chunks_iter(Axis(1), cols)).enumerate() {
-            let bias = epilogue.bias.map(|v| v.slice_move(ndarray::s![j * cols..j * cols + cb.ncols()]));
-            tasks.push((cb, bb, Epilogue { bias, activation: epilogue.activation }));
-        }
-        install(|| tasks.into_par_iter().for_each(|(cb, bb, e)| block(alpha, a, bb, beta, cb, e)));
+    let small = m <= SMALL_M || m.saturating_mul(n).saturating_mul(k) < PAR_GEMM_MIN_FLOPS;
+    let threads = if small { 1 } else { num_threads() };
+    if threads == 1 {
+        product(alpha, a, b, beta, c.view_mut(), 1);
+        apply_epilogue(c, epilogue, 1);
     } else {
-        let rows = m.div_ceil(threads);
-        let tasks: Vec<_> = c.axis_chunks_iter_mut(Axis(0), rows).zip(a.axis_chunks_iter(Axis(0), rows)).collect();
-        install(|| tasks.into_par_iter().for_each(|(cb, ab)| block(alpha, ab, b, beta, cb, epilogue)));
+        install(|| {
+            product(alpha, a, b, beta, c.view_mut(), threads);
+            apply_epilogue(c, epilogue, threads);
+        });
     }
     Ok(())
 }
 
-/// One task's product on the caller's thread, cut into row tiles that stay in cache when there is an epilogue.
-fn block<T: Float>(
+/// `C ← f(C + bias)` by blocks of [`EPILOGUE_ROWS`] rows, in parallel when there are several threads.
+fn apply_epilogue<T: Float>(mut c: ArrayViewMut2<'_, T>, e: Epilogue<'_, T>, threads: usize) {
+    if e.is_identity() {
+        return;
+    }
+    let level = crate::CpuLevel::current();
+    let rows = |mut cb: ArrayViewMut2<'_, T>| {
+        if let Some(bias) = e.bias {
+            for row in cb.rows_mut() {
+                // Safe: shapes were checked once in `gemm_fused`.
+                let _ = crate::elementwise::axpy(T::one(), bias, row);
+            }
+        }
+        activate_at(level, e.activation, cb);
+    };
+    if threads > 1 && c.len() >= PAR_MIN_ELEMENTS {
+        c.axis_chunks_iter_mut(Axis(0), EPILOGUE_ROWS).into_par_iter().for_each(rows);
+    } else {
+        c.axis_chunks_iter_mut(Axis(0), EPILOGUE_ROWS).for_each(rows);
+    }
+}
+
+/// Products with at most this many rows of `A` skip packing: streaming each row of `B` once is faster (inference
+/// on one sample of a 256-512-256-10 network: 182 µs → 45 µs with `matrixmultiply`, measured with
+/// `benches/compare/mlp.rs`), allocates nothing and never wakes the pool.
+const SMALL_M: usize = 4;
+
+/// The product for one call: a streaming row-times-matrix loop for a few rows, the `gemm` crate otherwise.
+fn product<T: Float>(
     alpha: T,
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
     beta: T,
     mut c: ArrayViewMut2<'_, T>,
-    e: Epilogue<'_, T>,
+    threads: usize,
 ) {
-    if e.is_identity() {
-        product(alpha, a, b, beta, c);
-        return;
-    }
-    let tile = (EPILOGUE_TILE_BYTES / (c.ncols() * std::mem::size_of::<T>()).max(1)).max(EPILOGUE_TILE_MIN_ROWS);
-    for (cb, ab) in c.axis_chunks_iter_mut(Axis(0), tile).zip(a.axis_chunks_iter(Axis(0), tile)) {
-        let mut cb = cb;
-        product(alpha, ab, b, beta, cb.view_mut());
-        if let Some(bias) = e.bias {
-            Zip::from(cb.rows_mut()).for_each(|row| {
-                // Safe: shapes were checked once in `gemm_fused`.
-                let _ = crate::elementwise::axpy(T::one(), bias, row);
-            });
-        }
-        activate(e.activation, cb);
-    }
-}
-
-/// Products with at most this many rows of `A` skip `matrixmultiply`, whose packing of all of `B` costs more
-/// than the product itself (inference on one sample of a 256-512-256-10 network: 182 µs → 45 µs, measured with
-/// `benches/compare/mlp.rs`).
-const SMALL_M: usize = 4;
-
-/// The product for one block: a streaming row-times-matrix loop for a few rows, `matrixmultiply` otherwise.
-fn product<T: Float>(alpha: T, a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, beta: T, mut c: ArrayViewMut2<'_, T>) {
     let ((m, k), n) = (a.dim(), c.ncols());
     if k > 0 && m <= SMALL_M && few_rows(alpha, a, b, beta, c.view_mut()) {
-        return;
-    }
-    if k == 0 {
-        // An empty sum: C ← β·C (β = 0 overwrites, as in BLAS).
-        if beta == T::zero() {
-            c.fill(T::zero());
-        } else {
-            c.map_inplace(|v| *v = beta * *v);
-        }
         return;
     }
     let (sa, sb, sc) =
@@ -217,6 +203,7 @@ fn product<T: Float>(alpha: T, a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, beta:
             c.as_mut_ptr(),
             sc[0],
             sc[1],
+            threads,
         );
     }
 }

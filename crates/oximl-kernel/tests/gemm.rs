@@ -2,10 +2,15 @@
 //!
 //! Tolerance: the classical bound for a dot product of length k, |error| ≤ k·ε·Σ|aᵢ||bᵢ| (ε of the element type),
 //! applied per element, plus ε·|β·c| for the β term.
+//!
+//! The tests run at the CPU level the kernel picks (AVX-512 micro-kernels where the CPU has them); the test
+//! `every_cpu_level_passes_the_shape_tests` runs the odd-shape tests again in a child process for each lower level
+//! (`OXIML_CPU_LEVEL`), and `cargo test -p oximl-kernel --no-default-features` runs them all on the AVX2/FMA
+//! micro-kernels.
 
 mod common;
 use common::{rng, uniform};
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, s};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, s};
 use oximl_kernel::{Activation, Epilogue, Float, KernelError, gemm, gemm_fused, matmul};
 
 /// Returns (α·A·B + β·C, error bound per element).
@@ -36,14 +41,111 @@ fn reference(
 }
 
 fn check<T: Float>(alpha: f64, a: ArrayView2<T>, b: ArrayView2<T>, beta: f64, c: ArrayViewMut2<T>, eps: f64) {
+    check_fused(alpha, a, b, beta, c, None, Activation::Linear, eps);
+}
+
+/// `gemm_fused` against the f64 reference followed by `+ bias` and the activation in f64; the activation's error
+/// bound is its Lipschitz constant (≤ 1.2 for those used here) times the product's, plus 4 ulp of the result.
+#[allow(clippy::too_many_arguments)]
+fn check_fused<T: Float>(
+    alpha: f64,
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    beta: f64,
+    c: ArrayViewMut2<T>,
+    bias: Option<ArrayView1<T>>,
+    act: Activation,
+    eps: f64,
+) {
     let to64 = |x: ArrayView2<T>| x.mapv(|v| v.to_f64().unwrap());
     let (a64, b64, c64) = (to64(a), to64(b), to64(c.view()));
-    let (want, bound) = reference(alpha, a64.view(), b64.view(), beta, &c64, eps);
+    let (mut want, bound) = reference(alpha, a64.view(), b64.view(), beta, &c64, eps);
+    if let Some(bias) = bias {
+        want += &bias.mapv(|v| v.to_f64().unwrap());
+    }
+    let f = |x: f64| match act {
+        Activation::Linear => x,
+        Activation::Relu => x.max(0.0),
+        Activation::Tanh => x.tanh(),
+        Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+        other => panic!("no reference for {other:?}"),
+    };
+    want.mapv_inplace(f);
     let mut c = c;
-    gemm(T::c(alpha), a, b, T::c(beta), c.view_mut()).unwrap();
+    let epi = Epilogue { bias, activation: act };
+    gemm_fused(T::c(alpha), a, b, T::c(beta), c.view_mut(), epi).unwrap();
     for ((idx, &got), &w) in c.indexed_iter().zip(want.iter()) {
         let err = (got.to_f64().unwrap() - w).abs();
-        assert!(err <= bound[idx], "at {idx:?}: got {got}, want {w}, error {err} > bound {}", bound[idx]);
+        let tol = 1.2 * bound[idx] + 4.0 * eps * w.abs() + if act == Activation::Linear { 0.0 } else { 4.0 * eps };
+        assert!(err <= tol, "{act:?} at {idx:?}: got {got}, want {w}, error {err} > bound {tol}");
+    }
+}
+
+/// Sizes around the micro-kernel tiles (8, 16, 32 lanes; 1 = vector and gemv paths) and across a `k` block.
+const ODD: [usize; 5] = [1, 7, 17, 65, 257];
+
+/// Every combination of odd sizes, f32 and f64, row-major, transposed and strided operands, α/β, epilogues.
+#[test]
+fn odd_shapes_all_layouts_and_epilogues_match_the_f64_reference() {
+    let mut r = rng(23);
+    let acts = [Activation::Linear, Activation::Relu, Activation::Tanh, Activation::Sigmoid];
+    let mut case = 0;
+    for &m in &ODD {
+        for &k in &ODD {
+            for &n in &ODD {
+                if m * k * n > 1 << 21 {
+                    continue; // 257³: covered by the larger shapes of the determinism test
+                }
+                case += 1;
+                let (alpha, beta) = ALPHA_BETA[case % ALPHA_BETA.len()];
+                let act = acts[case % acts.len()];
+                let a = uniform((m, k), -1.0, 1.0, &mut r);
+                let b = uniform((k, n), -1.0, 1.0, &mut r);
+                let c = uniform((m, n), -1.0, 1.0, &mut r);
+                let bias = uniform(n, -1.0, 1.0, &mut r);
+                let bias_used = (case % 2 == 0).then_some(());
+                // f64, plain.
+                let b64 = bias_used.map(|_| bias.view());
+                check_fused(alpha, a.view(), b.view(), beta, c.clone().view_mut(), b64, act, f64::EPSILON);
+                // f32: plain; both operands transposed (stored transposed, passed as `.t()`); strided views
+                // (every other row and column of larger matrices) into a column-major output.
+                let (a32, b32, c32) = (a.mapv(|v| v as f32), b.mapv(|v| v as f32), c.mapv(|v| v as f32));
+                let bias32 = bias.mapv(|v| v as f32);
+                let b32v = bias_used.map(|_| bias32.view());
+                let eps = f32::EPSILON as f64;
+                check_fused(alpha, a32.view(), b32.view(), beta, c32.clone().view_mut(), b32v, act, eps);
+                let (at, bt) = (a32.t().to_owned(), b32.t().to_owned());
+                check_fused(alpha, at.t(), bt.t(), beta, c32.clone().view_mut(), b32v, act, eps);
+                let mut wide_a = Array2::<f32>::zeros((2 * m, 2 * k));
+                wide_a.slice_mut(s![..;2, ..;2]).assign(&a32);
+                let mut wide_b = Array2::<f32>::zeros((2 * k, 3 * n));
+                wide_b.slice_mut(s![..;2, ..;3]).assign(&b32);
+                let mut cf = Array2::<f32>::zeros((n, m));
+                cf.assign(&c32.t());
+                let (sa, sb) = (wide_a.slice(s![..;2, ..;2]), wide_b.slice(s![..;2, ..;3]));
+                check_fused(alpha, sa, sb, beta, cf.view_mut().reversed_axes(), b32v, act, eps);
+            }
+        }
+    }
+}
+
+/// Runs the odd-shape and layout tests of this binary again in a child process at each lower CPU level the
+/// machine supports (the few-row path and the epilogue follow `OXIML_CPU_LEVEL`).
+#[test]
+fn every_cpu_level_passes_the_shape_tests() {
+    if std::env::var_os("OXIML_CPU_LEVEL").is_some() {
+        return; // the child itself
+    }
+    let exe = std::env::current_exe().unwrap();
+    for level in oximl_kernel::CpuLevel::available() {
+        let out = std::process::Command::new(&exe)
+            .args(["odd_shapes", "layouts", "negative_strides", "--test-threads=1"])
+            .env("OXIML_CPU_LEVEL", level.name())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "at {}: {text}{}", level.name(), String::from_utf8_lossy(&out.stderr));
+        assert!(text.contains("3 passed"), "at {}: {text}", level.name());
     }
 }
 
