@@ -212,7 +212,7 @@ fn quantized_files_with_bad_contents_are_refused() {
 /// recorded outputs: bit for bit for the int8 model (integer products and one epilogue formula on every CPU).
 #[test]
 fn recorded_compressed_models_predict_their_recorded_outputs() {
-    let x = uniform((16, 20), -1.0, 1.0, 11);
+    let x = read_csv("input.csv");
     let q = Sequential::load(fixture("quantized.oximl")).unwrap();
     assert_eq!(q.quantization(), Some(&int8()));
     let want: Array2<f32> = read_csv("quantized_expected.csv");
@@ -240,6 +240,7 @@ fn write_compress_fixtures() {
             m.rows().into_iter().map(|r| r.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")).collect();
         std::fs::write(fixture(name), lines.join("\n") + "\n").unwrap();
     };
+    write("input.csv", &x);
     let mut q = random_model(12);
     q.quantize(&int8()).unwrap();
     q.save(fixture("quantized.oximl")).unwrap();
@@ -248,4 +249,200 @@ fn write_compress_fixtures() {
     p.prune(&PruneConfig { sparsity: 0.8, scope: Scope::Global, layers: None }).unwrap();
     p.save(fixture("pruned.oximl")).unwrap();
     write("pruned_expected.csv", &p.predict(x.view()).unwrap());
+}
+
+/// The kernels (2-D weights) of a model, in order.
+fn kernels(m: &Sequential) -> Vec<Array2<f32>> {
+    m.get_weights().into_iter().filter(|w| w.ndim() == 2).map(|w| w.into_dimensionality().unwrap()).collect()
+}
+
+fn zero_positions(m: &Sequential) -> Vec<Vec<bool>> {
+    kernels(m).iter().map(|k| k.iter().map(|&w| w == 0.0).collect()).collect()
+}
+
+#[test]
+fn one_shot_pruning_zeroes_the_smallest_kernel_weights_and_never_biases() {
+    for scope in [Scope::Layer, Scope::Global] {
+        let mut m = random_model(20);
+        let before = m.get_weights();
+        m.prune(&PruneConfig { sparsity: 0.6, scope, layers: None }).unwrap();
+        let after = m.get_weights();
+        let (mut pruned_max, mut kept_min) = (0.0f32, f32::MAX);
+        for (w, p) in before.iter().zip(&after) {
+            if w.ndim() == 1 {
+                assert_eq!(w, p, "biases are never pruned");
+                continue;
+            }
+            let zeros = p.iter().filter(|&&v| v == 0.0).count();
+            if scope == Scope::Layer {
+                assert_eq!(zeros, (0.6 * w.len() as f64).round() as usize);
+                (pruned_max, kept_min) = (0.0, f32::MAX);
+            }
+            for (a, b) in w.iter().zip(p) {
+                if *b == 0.0 {
+                    pruned_max = pruned_max.max(a.abs());
+                } else {
+                    assert_eq!(a, b, "kept weights are unchanged");
+                    kept_min = kept_min.min(a.abs());
+                }
+            }
+            if scope == Scope::Layer {
+                assert!(pruned_max <= kept_min);
+            }
+        }
+        assert!(pruned_max <= kept_min, "{scope:?}: a pruned |w| {pruned_max} above a kept one {kept_min}");
+        assert!((m.sparsity().total - 0.6).abs() < 0.002, "{:?}", m.sparsity());
+    }
+    // Only the layers asked for.
+    let mut m = random_model(21);
+    m.prune(&PruneConfig { sparsity: 0.5, scope: Scope::Global, layers: Some(vec![2]) }).unwrap();
+    let s = m.sparsity();
+    assert_eq!((s.layers[0], s.layers[1].1, s.layers[2]), ((0, 0.0), 0.5, (3, 0.0)));
+}
+
+#[test]
+fn pruned_weights_stay_zero_through_100_adam_steps() {
+    let mut m = random_model(22);
+    m.compile(Optimizer::adam(0.01), Loss::SparseCategoricalCrossentropy { from_logits: false }, &[]).unwrap();
+    m.prune(&PruneConfig::global(0.7)).unwrap();
+    let zeros = zero_positions(&m);
+    let before = kernels(&m);
+    let x = uniform((100, 20), -1.0, 1.0, 23);
+    let y = x.column(0).mapv(|v| if v > 0.0 { 1.0f32 } else { 0.0 }).insert_axis(Axis(1));
+    // 100 rows in batches of 10 for 10 epochs: 100 Adam steps.
+    m.fit(x.view(), y.view(), FitOptions { epochs: 10, batch_size: 10, shuffle: true, ..Default::default() }).unwrap();
+    assert_eq!(zero_positions(&m), zeros, "a pruned weight came back (or a kept one became exactly 0)");
+    assert!(kernels(&m).iter().zip(&before).all(|(a, b)| a != b), "training changed the kept weights");
+    // Saved and loaded, the mask comes back: more training keeps the zeros.
+    let mut back = Sequential::from_bytes(&m.to_bytes().unwrap()).unwrap();
+    back.fit(x.view(), y.view(), FitOptions { epochs: 2, batch_size: 10, ..Default::default() }).unwrap();
+    assert_eq!(zero_positions(&back), zeros);
+    // Stripped, training revives them.
+    back.strip_pruning();
+    back.fit(x.view(), y.view(), FitOptions { epochs: 1, batch_size: 10, ..Default::default() }).unwrap();
+    assert!(back.sparsity().total < 0.1);
+}
+
+#[test]
+fn polynomial_decay_prunes_on_its_steps_to_its_final_sparsity() {
+    let schedule = oximl_core::compress::PruningSchedule::PolynomialDecay {
+        initial_sparsity: 0.2,
+        final_sparsity: 0.8,
+        begin_step: 0,
+        end_step: 50,
+        power: 3.0,
+        frequency: 10,
+    };
+    let mut m = random_model(24);
+    m.compile(Optimizer::adam(0.01), Loss::SparseCategoricalCrossentropy { from_logits: false }, &[]).unwrap();
+    m.prune_low_magnitude(schedule).unwrap();
+    let x = uniform((50, 20), -1.0, 1.0, 25);
+    let y = Array2::zeros((50, 1));
+    let step = |m: &mut Sequential, epochs| {
+        m.fit(x.view(), y.view(), FitOptions { epochs, batch_size: 10, ..Default::default() }).unwrap();
+    };
+    // Steps 0..=24: the last pruning step is 20, sparsity 0.8 − 0.6·(1 − 0.4)³ = 0.6704 in every layer.
+    step(&mut m, 5);
+    let want = 0.8 - 0.6 * 0.6f64.powi(3);
+    for (l, s) in m.sparsity().layers {
+        let n = if l == 0 {
+            640.0
+        } else if l == 2 {
+            512.0
+        } else {
+            64.0
+        };
+        assert_eq!(s, (want * n).round() / n, "layer {l}");
+    }
+    step(&mut m, 6); // steps 25..=54: pruned at 50 to the final sparsity
+    for (l, s) in m.sparsity().layers {
+        assert!((s - 0.8).abs() < 0.01, "layer {l}: {s}");
+    }
+    // The schedule and its clock are saved.
+    let mut back = Sequential::from_bytes(&m.to_bytes().unwrap()).unwrap();
+    step(&mut back, 1);
+    assert!((back.sparsity().total - 0.8).abs() < 0.01);
+}
+
+#[test]
+fn pruned_digits_fine_tuned_keep_their_accuracy_and_save_small() {
+    let (m, x_train, y_train, x_test, y_test) = digits();
+    let f32_acc = accuracy(&m, &x_test, &y_test);
+    let mut p = m.clone();
+    p.prune(&PruneConfig::global(0.8)).unwrap();
+    let one_shot = accuracy(&p, &x_test, &y_test);
+    p.fit(x_train.view(), y_train.view(), FitOptions { epochs: 5, batch_size: 32, seed: 1, ..Default::default() })
+        .unwrap();
+    let tuned = accuracy(&p, &x_test, &y_test);
+    eprintln!("digits: f32 {f32_acc:.4}, 80% pruned {one_shot:.4}, fine-tuned {tuned:.4}");
+    assert!((p.sparsity().total - 0.8).abs() < 0.001);
+    assert!(f32_acc - tuned <= 0.01, "f32 {f32_acc} vs pruned and fine-tuned {tuned}");
+    // File sizes without the optimizer state: at 90% the file is ≥ 3× smaller.
+    let sgd = || Optimizer::sgd(0.1);
+    let loss = Loss::SparseCategoricalCrossentropy { from_logits: false };
+    let mut dense = m.clone();
+    dense.compile(sgd(), loss, &[]).unwrap();
+    p.prune(&PruneConfig::global(0.9)).unwrap();
+    p.compile(sgd(), loss, &[]).unwrap();
+    let (d, s) = (dense.to_bytes().unwrap().len(), p.to_bytes().unwrap().len());
+    eprintln!("file sizes: dense {d}, 90% pruned {s} ({:.2}×)", d as f64 / s as f64);
+    assert!(d as f64 >= 3.0 * s as f64);
+    let back = Sequential::from_bytes(&p.to_bytes().unwrap()).unwrap();
+    assert_eq!(back.get_weights(), p.get_weights());
+}
+
+#[test]
+fn pruning_bad_inputs_is_a_clear_error() {
+    let mut m = random_model(26);
+    for s in [1.0, -0.1, f64::NAN, 1.5] {
+        let e = m.prune(&PruneConfig::global(s)).unwrap_err();
+        assert!(e.code() == 1 && e.to_string().contains("sparsity"), "{e}");
+    }
+    for layers in [vec![1], vec![9]] {
+        let e = m.prune(&PruneConfig { sparsity: 0.5, scope: Scope::Layer, layers: Some(layers) }).unwrap_err();
+        assert!(e.to_string().contains("not a Dense layer"), "{e}");
+    }
+    assert_eq!(Sequential::new(3).prune(&PruneConfig::global(0.5)).unwrap_err().code(), 6);
+    use oximl_core::compress::PruningSchedule;
+    for bad in [
+        PruningSchedule::ConstantSparsity { target_sparsity: 0.5, begin_step: 0, end_step: -1, frequency: 0 },
+        PruningSchedule::ConstantSparsity { target_sparsity: 1.0, begin_step: 0, end_step: -1, frequency: 1 },
+        PruningSchedule::PolynomialDecay {
+            initial_sparsity: 0.1,
+            final_sparsity: 0.5,
+            begin_step: 10,
+            end_step: 10,
+            power: 3.0,
+            frequency: 1,
+        },
+    ] {
+        assert_eq!(m.prune_low_magnitude(bad).unwrap_err().code(), 1);
+    }
+    assert!(serde_json::from_str::<PruningSchedule>(r#"{"name": "constant_sparsity", "target": 0.5}"#).is_err());
+    assert!(serde_json::from_str::<PruneConfig>(r#"{"sparsity": 0.5, "scope": "channel"}"#).is_err());
+    // A sparse kernel whose mask does not match its values.
+    m.prune(&PruneConfig::global(0.5)).unwrap();
+    let file = oximl_core::io::from_bytes(&m.to_bytes().unwrap(), "sequential").unwrap();
+    let (mut floats, mut bytes) = (Vec::new(), Vec::new());
+    for name in file.names() {
+        let (dtype, shape) = file.info(name).unwrap();
+        match dtype {
+            oximl_core::io::DType::U8 => bytes.push((name, file.tensor::<u8>(name, &[None]).unwrap())),
+            _ => {
+                let mut t = file.tensor::<f32>(name, &vec![None; shape.len()]).unwrap();
+                if name == "layers.0.kernel_values" {
+                    t = t.slice(ndarray::s![1..]).to_owned().into_dyn(); // one value short
+                }
+                floats.push((name, t));
+            }
+        }
+    }
+    let refs: Vec<(&str, oximl_core::io::TensorRef<'_>)> = floats
+        .iter()
+        .map(|(n, t)| (*n, oximl_core::io::TensorRef::new(t.view())))
+        .chain(bytes.iter().map(|(n, t)| (*n, oximl_core::io::TensorRef::new(t.view()))))
+        .collect();
+    let bad = oximl_core::io::to_bytes("sequential", file.config(), &refs).unwrap();
+    let e = Sequential::from_bytes(&bad).unwrap_err();
+    assert!(e.code() == 5 && e.to_string().contains("sparse kernel"), "{e}");
 }
