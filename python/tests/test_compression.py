@@ -69,8 +69,9 @@ def test_quantize_int8_keeps_digits_accuracy_and_shrinks_the_file(digits, tmp_pa
     model.save(tmp_path / "f32.oximl")
     model.quantize("int8")
     int8 = model.predict(x_test)
-    # Tolerance: 0.05 absolute on the softmax probabilities; the accuracy within half a point.
-    assert np.max(np.abs(int8 - f32)) < 0.05
+    # Tolerance on the softmax probabilities: 0.1 at worst (a row whose standardized pixels span a wide range is
+    # quantized coarsely), 0.002 on average; the accuracy within half a point.
+    assert np.max(np.abs(int8 - f32)) < 0.1 and np.mean(np.abs(int8 - f32)) < 0.002
     assert not np.array_equal(int8, f32)
     assert abs(accuracy(model, x_test, y_test) - f32_accuracy) <= 0.005
     assert model.evaluate(x_test, y_test, return_dict=True)["accuracy"] == pytest.approx(f32_accuracy, abs=0.005)

@@ -298,6 +298,13 @@ fn one_shot_pruning_zeroes_the_smallest_kernel_weights_and_never_biases() {
     m.prune(&PruneConfig { sparsity: 0.5, scope: Scope::Global, layers: Some(vec![2]) }).unwrap();
     let s = m.sparsity();
     assert_eq!((s.layers[0], s.layers[1].1, s.layers[2]), ((0, 0.0), 0.5, (3, 0.0)));
+    // Layers added after pruning are plain until pruned themselves; the file keeps each layer's form.
+    m.add(Dense::new(3)).unwrap();
+    let back = Sequential::from_bytes(&m.to_bytes().unwrap()).unwrap();
+    assert_eq!(back.get_weights(), m.get_weights());
+    m.prune(&PruneConfig { sparsity: 0.5, scope: Scope::Layer, layers: Some(vec![4]) }).unwrap();
+    assert_eq!(m.sparsity().layers[3], (4, 0.5));
+    assert_eq!(Sequential::from_bytes(&m.to_bytes().unwrap()).unwrap().get_weights(), m.get_weights());
 }
 
 #[test]

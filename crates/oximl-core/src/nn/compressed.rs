@@ -118,6 +118,7 @@ impl Sequential {
             schedule: None,
             step: 0,
         });
+        pruning.masks.resize(self.layers.len(), None); // layers may have been added since the last pruning
         for (l, mask) in layers.into_iter().zip(new) {
             pruning.masks[l] = Some(mask);
         }
@@ -309,8 +310,9 @@ impl Sequential {
         let pruning = self.compression.pruning.as_ref();
         let kernels = self.params.iter().enumerate().map(|(l, p)| {
             let p = p.as_ref()?;
-            let packed = quantized.and_then(|q| q.kernels[l].as_ref());
-            let mask = pruning.and_then(|r| r.masks[l].as_ref());
+            let packed = quantized.and_then(|q| q.kernels.get(l)?.as_ref());
+            // Layers added after pruning have no mask.
+            let mask = pruning.and_then(|r| r.masks.get(l)?.as_ref());
             Some(match (packed, mask) {
                 (Some(w), _) => StoredKernel::Int8(w.quantized(), w.scales()),
                 (None, Some(mask)) => StoredKernel::Sparse(Bitmap::encode(p.kernel.view(), mask.view())),
