@@ -112,22 +112,14 @@ def gemm_to_matmul(path_in, path_out):
     onnx.save(m, path_out)
 
 
-def best(f, passes=3):
-    times = []
-    for _ in range(passes):
-        start = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def median_call(f, calls=2000):
-    times = []
+def timings(f, calls):
+    """The duration of each of `calls` calls of `f`, in seconds."""
+    out = []
     for _ in range(calls):
         start = time.perf_counter()
         f()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+        out.append(time.perf_counter() - start)
+    return out
 
 
 def speed(folder):
@@ -158,8 +150,8 @@ def speed(folder):
     results = {}
     for name, run in runners:
         predictions = np.concatenate([run(b) for b in batches])
-        seconds = best(lambda: [run(b) for b in batches])
-        latency = median_call(lambda: run(x[:1]))
+        seconds = min(timings(lambda: [run(b) for b in batches], 3))
+        latency = float(np.median(timings(lambda: run(x[:1]), 2000)))
         results[name] = (predictions, len(x) / seconds, latency)
     reference = results["oximl float32"][0].argmax(1)
     print("\n(b) 256-512-256-10 on 100,000 x 256, 1 thread: rows/s at batch 1,024, latency at batch 1")

@@ -28,7 +28,7 @@ fn quantizes_a_network_file_and_describes_compressed_files() {
     assert!(out.status.success(), "{}", text(&out));
     let (f32_model, int8) = (Sequential::load(&input).unwrap(), Sequential::load(&output).unwrap());
     assert_eq!(int8.quantization().map(|q| q.reduce_range), Some(false));
-    let x = ndarray::Array2::from_elem((3, 4), 0.5f32);
+    let x = oximl_core::ndarray::Array2::from_elem((3, 4), 0.5f32);
     let (a, b) = (f32_model.predict(x.view()).unwrap(), int8.predict(x.view()).unwrap());
     assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 0.02));
     let described = text(&oximl(&["info".as_ref(), output.as_os_str()]));
