@@ -2,8 +2,8 @@
 """Compression side by side, one run: oximl's int8 quantization and pruning against float32 oximl and against
 ONNX Runtime's dynamic quantization (``quantize_dynamic``, per-channel int8 weights) of the same network.
 
-    python benches/compare/compress.py   # from the repository root; needs numpy, scikit-learn, onnx, onnxruntime
-                                         # (python/tests/requirements-onnx.txt) and oximl built in release mode
+    python benches/compare/compress.py [--rows 100000]   # from the repository root; needs numpy, scikit-learn,
+        # onnx, onnxruntime (python/tests/requirements-onnx.txt) and oximl built in release mode
 
 (a) digits (scikit-learn's load_digits, standardized, 80/20 stratified split), 64-128-64-10 relu/softmax, Adam 1e-3,
     batch 32, 15 epochs: test accuracy of float32, int8, and 80% global pruning + 5 epochs of fine-tuning; model file
@@ -14,6 +14,7 @@ ONNX Runtime's dynamic quantization (``quantize_dynamic``, per-channel int8 weig
     MatMul + Add because quantize_dynamic quantizes MatMul, not Gemm); agreement of the predicted classes.
 Times are the best of 3 passes (batch 1,024) and the median of 2,000 calls (batch 1).
 """
+import argparse
 import os
 import platform
 import tempfile
@@ -122,9 +123,9 @@ def timings(f, calls):
     return out
 
 
-def speed(folder):
+def speed(folder, rows):
     rng = np.random.default_rng(0)
-    x = rng.uniform(-1, 1, (100_000, 256)).astype(np.float32)
+    x = rng.uniform(-1, 1, (rows, 256)).astype(np.float32)
     model = Sequential([Dense(512, activation="relu", kernel_initializer="he_normal", input_dim=256),
                         Dense(256, activation="relu", kernel_initializer="he_normal"),
                         Dense(10, activation="softmax")], seed=1)
@@ -154,7 +155,7 @@ def speed(folder):
         latency = float(np.median(timings(lambda: run(x[:1]), 2000)))
         results[name] = (predictions, len(x) / seconds, latency)
     reference = results["oximl float32"][0].argmax(1)
-    print("\n(b) 256-512-256-10 on 100,000 x 256, 1 thread: rows/s at batch 1,024, latency at batch 1")
+    print(f"\n(b) 256-512-256-10 on {rows:,} x 256, 1 thread: rows/s at batch 1,024, latency at batch 1")
     for name, (pred, rate, latency) in results.items():
         agree = np.mean(pred.argmax(1) == reference)
         print(f"  {name:<38} {rate:>10,.0f} rows/s   {latency * 1e6:8.1f} us   classes = oximl f32: {agree:.4f}")
@@ -168,10 +169,13 @@ def speed(folder):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="rows of the speed workload (b)")
+    args = parser.parse_args()
     print(f"CPU: {cpu_name()} ({os.cpu_count()} logical CPUs), oximl {oximl.__version__}, onnxruntime {ort.__version__}")
     with tempfile.TemporaryDirectory() as folder:
         digits(folder)
-        speed(folder)
+        speed(folder, args.rows)
 
 
 if __name__ == "__main__":
