@@ -45,7 +45,8 @@ pub extern "C" fn oximl_sequential_prune(model: *mut oximl_sequential, config_js
 /// "constant_sparsity", "target_sparsity": 0.8, "begin_step": 0}`. Needs exclusive access to `model`.
 ///
 /// ```c
-/// oximl_sequential_prune_low_magnitude(model, "{\"name\": \"constant_sparsity\", \"target_sparsity\": 0.8, \"begin_step\": 0}");
+/// const char *schedule = "{\"name\": \"constant_sparsity\", \"target_sparsity\": 0.8, \"begin_step\": 0}";
+/// oximl_sequential_prune_low_magnitude(model, schedule);
 /// ```
 #[unsafe(no_mangle)]
 pub extern "C" fn oximl_sequential_prune_low_magnitude(

@@ -124,7 +124,7 @@ fn digits_accuracy_int8_within_half_a_point_of_float() {
     plain.compile(Optimizer::sgd(0.1), Loss::SparseCategoricalCrossentropy { from_logits: false }, &[]).unwrap();
     let plain = plain.to_bytes().unwrap();
     eprintln!("file sizes: f32 {} (with Adam state {}), int8 {}", plain.len(), dense.len(), small.len());
-    // The kernels shrink 4×; the biases, the per-unit scales and the ~2 KB header do not: 3.4× for this small network.
+    // The kernels shrink 4×; the biases, the per-unit scales and the ~2 KB header do not: 3.4× for this network.
     assert!(plain.len() as f64 >= 3.4 * small.len() as f64 && dense.len() as f64 >= 3.5 * small.len() as f64);
 }
 

@@ -138,8 +138,11 @@ impl Sequential {
     /// let mut m = Sequential::new(8);
     /// m.add(Dense::new(8))?;
     /// m.compile(Optimizer::adam(0.01), Loss::MeanSquaredError, &[])?;
-    /// m.prune_low_magnitude(PruningSchedule::ConstantSparsity { target_sparsity: 0.75, begin_step: 0, end_step: -1, frequency: 1 })?;
-    /// m.fit(Array2::ones((4, 8)).view(), Array2::ones((4, 8)).view(), FitOptions { epochs: 2, ..Default::default() })?;
+    /// let schedule =
+    ///     PruningSchedule::ConstantSparsity { target_sparsity: 0.75, begin_step: 0, end_step: -1, frequency: 1 };
+    /// m.prune_low_magnitude(schedule)?;
+    /// let (x, y) = (Array2::ones((4, 8)), Array2::ones((4, 8)));
+    /// m.fit(x.view(), y.view(), FitOptions { epochs: 2, ..Default::default() })?;
     /// assert_eq!(m.sparsity().total, 0.75);
     /// # Ok::<(), oximl_core::Error>(())
     /// ```

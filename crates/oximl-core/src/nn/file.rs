@@ -1,6 +1,7 @@
 //! The model file: one serde struct, [`ModelFile`], is the schema both ways (written by `save`, read by
 //! `load`); tensors are the weights (`layers.{l}.kernel`, `layers.{l}.bias`; int8 or sparse kernels of
-//! compressed models, see `compressed.rs`) and the optimizer state (`optimizer.{t}.{k}`). Loading checks every shape, refuses unknown keys and non-finite weights or state.
+//! compressed models, see `compressed.rs`) and the optimizer state (`optimizer.{t}.{k}`). Loading checks every
+//! shape, refuses unknown keys and non-finite weights or state.
 
 use super::compressed::{KernelReader, PruningRecord};
 use crate::compress::QuantizeConfig;
