@@ -201,6 +201,56 @@ oximl_status oximl_cancel_cancel(const oximl_cancel *cancel);
 // ```
 void oximl_cancel_free(oximl_cancel *cancel);
 
+// Quantizes the model in place: `{"mode": "int8"}` (optionally `"reduce_range": true`). Dense kernels become int8
+// per output unit; predict and evaluate then run int8 products. The model can no longer be trained or pruned.
+// Needs exclusive access to `model`.
+//
+// ```c
+// oximl_sequential_quantize(model, "{\"mode\": \"int8\"}");
+// ```
+oximl_status oximl_sequential_quantize(oximl_sequential *model,
+                                       const char *config_json);
+
+// One-shot magnitude pruning: `{"sparsity": 0.8, "scope": "global"}` (`scope` `"layer"` by default; `"layers"`:
+// indices of the Dense layers to prune, all by default). Biases are never pruned; the mask is kept through later
+// `fit`s. Needs exclusive access to `model`.
+//
+// ```c
+// oximl_sequential_prune(model, "{\"sparsity\": 0.8, \"scope\": \"global\"}");
+// ```
+oximl_status oximl_sequential_prune(oximl_sequential *model,
+                                    const char *config_json);
+
+// Pruning during training, as TF-MOT's `prune_low_magnitude`: `{"name": "polynomial_decay", "initial_sparsity":
+// 0.5, "final_sparsity": 0.9, "begin_step": 0, "end_step": 1000, "frequency": 100}` or `{"name":
+// "constant_sparsity", "target_sparsity": 0.8, "begin_step": 0}`. Needs exclusive access to `model`.
+//
+// ```c
+// oximl_sequential_prune_low_magnitude(model, "{\"name\": \"constant_sparsity\", \"target_sparsity\": 0.8, \"begin_step\": 0}");
+// ```
+oximl_status oximl_sequential_prune_low_magnitude(oximl_sequential *model,
+                                                  const char *schedule_json);
+
+// Removes the pruning masks (TF-MOT's `strip_pruning`); the weights stay as they are. Needs exclusive access.
+//
+// ```c
+// oximl_sequential_strip_pruning(model);
+// ```
+oximl_status oximl_sequential_strip_pruning(oximl_sequential *model);
+
+// The fraction of zero kernel weights: in total into `total`, and per Dense layer (in order) into `per_layer`
+// (`capacity` doubles; may be NULL with capacity 0), their count into `written`. Thread-safe on one handle.
+//
+// ```c
+// double layers[3], total; size_t n = 0;
+// oximl_sequential_sparsity(model, layers, 3, &n, &total);
+// ```
+oximl_status oximl_sequential_sparsity(const oximl_sequential *model,
+                                       double *per_layer,
+                                       size_t capacity,
+                                       size_t *written,
+                                       double *total);
+
 // Loads word vectors: word2vec text or binary, GloVe, fastText `.vec` or oximl, detected from the content.
 // `options_json` may be NULL or an object with any of: `"format"` (`"auto"`, `"word2vec_text"`,
 // `"word2vec_binary"`, `"glove"`, `"fasttext"`, `"oximl"`), `"limit"` (read only the first n words), and for

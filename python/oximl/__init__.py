@@ -5,6 +5,7 @@ import os as _os
 from oximl import (
     _oximl,
     callbacks,
+    compression,
     embeddings,
     layers,
     losses,
@@ -22,6 +23,7 @@ from oximl.errors import __all__ as _error_names
 __all__ = [
     "__version__",
     "callbacks",
+    "compression",
     "embeddings",
     "layers",
     "losses",

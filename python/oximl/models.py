@@ -190,6 +190,12 @@ class Sequential:
     def save(self, filepath):
         self._built().save(str(filepath))
 
+    def quantize(self, mode, **config):
+        """Quantizes the model in place, as Keras 3 does: ``model.quantize("int8")`` (see ``oximl.compression``)."""
+        from oximl import compression
+
+        compression.quantize(self, mode, **config)
+
     def export(self, filepath, format="onnx"):
         """Exports the model for other runtimes, as Keras 3 does; ``format="onnx"`` (the one format) writes an
         ONNX file (opset 17, input ``input`` with a dynamic batch dimension, output ``output``)."""

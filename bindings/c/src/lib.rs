@@ -17,6 +17,7 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 mod cancel;
+mod compress;
 mod convert;
 mod embeddings;
 mod ratings;
@@ -24,6 +25,7 @@ mod recommender;
 mod sequential;
 
 pub use cancel::*;
+pub use compress::*;
 pub use embeddings::*;
 pub use ratings::*;
 pub use recommender::*;

@@ -12,7 +12,7 @@ use std::ffi::{CString, c_char, c_int, c_void};
 /// `evaluate`, `output_dim`, `summary`, `save`) may run concurrently on one handle from any number of threads;
 /// those taking an `oximl_sequential *` (`add`, `compile`, `fit`, `free`) need exclusive access to it.
 pub struct oximl_sequential {
-    model: Sequential,
+    pub(crate) model: Sequential,
 }
 impl super::convert::Handle for oximl_sequential {
     const NAME: &str = "oximl_sequential";

@@ -1,6 +1,7 @@
 //! The Python extension `oximl._oximl`: thin wrappers that extract arguments, call the core (with the GIL
 //! released for anything heavy) and convert results. The public Python API lives in `python/oximl/`.
 
+mod compress;
 mod embeddings;
 mod preprocessing;
 mod recommend;
@@ -148,6 +149,7 @@ fn _oximl(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_reset_after_fork, m)?)?;
     m.add_class::<sequential::PySequential>()?;
     recommend::register(m)?;
+    compress::register(m)?;
     embeddings::register(m)?;
     preprocessing::register(m)?;
     Ok(())

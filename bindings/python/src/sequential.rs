@@ -31,7 +31,7 @@ impl PySequential {
         PySequential { inner: RwLock::new(model) }
     }
 
-    fn read(&self, py: Python<'_>) -> PyResult<RwLockReadGuard<'_, Sequential>> {
+    pub(crate) fn read(&self, py: Python<'_>) -> PyResult<RwLockReadGuard<'_, Sequential>> {
         match self.inner.try_read() {
             Ok(m) => Ok(m),
             Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
@@ -39,7 +39,7 @@ impl PySequential {
         }
     }
 
-    fn write(&self, py: Python<'_>) -> PyResult<RwLockWriteGuard<'_, Sequential>> {
+    pub(crate) fn write(&self, py: Python<'_>) -> PyResult<RwLockWriteGuard<'_, Sequential>> {
         match self.inner.try_write() {
             Ok(m) => Ok(m),
             Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),

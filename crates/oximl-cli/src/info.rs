@@ -55,9 +55,13 @@ fn describe_loaded(file: &Loaded) -> Result<String> {
             floats.extend(file.tensor::<f32>(name, &vec![None; shape.len()])?.iter().copied());
         }
     }
-    text += &counts(&floats);
     if file.kind() == Sequential::KIND {
-        text += &Sequential::from_loaded(file)?.summary();
+        // The weights as the model holds them: int8 kernels dequantized, sparse kernels with their zeros.
+        let model = Sequential::from_loaded(file)?;
+        text += &counts(&model.get_weights().iter().flatten().copied().collect::<Vec<_>>());
+        text += &model.summary();
+    } else {
+        text += &counts(&floats);
     }
     Ok(text)
 }

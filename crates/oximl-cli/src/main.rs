@@ -4,9 +4,11 @@
 //! oximl info model.oximl            # kind, format version, checksum, tensors, parameters, sparsity
 //! oximl convert model.onnx out.oximl
 //! oximl convert model.oximl out.onnx
+//! oximl quantize model.oximl model-int8.oximl
 //! ```
 
 mod info;
+mod quantize;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use oximl_core::nn::Sequential;
@@ -55,6 +57,20 @@ enum Command {
         #[arg(long, value_enum)]
         to: Option<Format>,
     },
+    /// Quantize a network to int8 (dynamic quantization: int8 kernels per output unit, activations quantized
+    /// per row at run time); the output is an oximl file about 4x smaller that predicts through int8 products.
+    Quantize {
+        /// The network to read (oximl or ONNX).
+        input: PathBuf,
+        /// Where to write the quantized network (replaced atomically).
+        output: PathBuf,
+        /// The quantization.
+        #[arg(long, default_value = "int8")]
+        mode: String,
+        /// Quantize activations to 7 bits (faster on CPUs with AVX2 but no VNNI).
+        #[arg(long)]
+        reduce_range: bool,
+    },
 }
 
 /// A file format `convert` writes.
@@ -71,6 +87,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Info { model } => info::print(&model),
         Command::Convert { input, output, to } => convert(&input, &output, to),
+        Command::Quantize { input, output, mode, reduce_range } => quantize::run(&input, &output, &mode, reduce_range),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

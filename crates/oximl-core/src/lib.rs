@@ -18,6 +18,7 @@
 //! ```
 
 pub mod cancel;
+pub mod compress;
 pub mod data;
 pub mod embed;
 pub mod error;

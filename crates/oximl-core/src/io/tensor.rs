@@ -19,6 +19,8 @@ pub enum DType {
     F64,
     /// `u8` (also raw bytes, e.g. UTF-8 text)
     U8,
+    /// `i8` (quantized weights)
+    I8,
     /// `i64`
     I64,
     /// `u64`
@@ -33,7 +35,7 @@ impl DType {
     /// ```
     pub fn size(self) -> usize {
         match self {
-            DType::U8 => 1,
+            DType::U8 | DType::I8 => 1,
             DType::F32 => 4,
             DType::F64 | DType::I64 | DType::U64 => 8,
         }
@@ -49,6 +51,7 @@ impl DType {
             DType::F32 => "F32",
             DType::F64 => "F64",
             DType::U8 => "U8",
+            DType::I8 => "I8",
             DType::I64 => "I64",
             DType::U64 => "U64",
         }
@@ -59,6 +62,7 @@ impl DType {
             DType::F32 => Dtype::F32,
             DType::F64 => Dtype::F64,
             DType::U8 => Dtype::U8,
+            DType::I8 => Dtype::I8,
             DType::I64 => Dtype::I64,
             DType::U64 => Dtype::U64,
         }
@@ -69,6 +73,7 @@ impl DType {
             Dtype::F32 => DType::F32,
             Dtype::F64 => DType::F64,
             Dtype::U8 => DType::U8,
+            Dtype::I8 => DType::I8,
             Dtype::I64 => DType::I64,
             Dtype::U64 => DType::U64,
             _ => return None,
@@ -80,7 +85,7 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// A Rust element type stored in oximl files: `f32`, `f64`, `u8`, `i64`, `u64` (little-endian on disk).
+/// A Rust element type stored in oximl files: `f32`, `f64`, `u8`, `i8`, `i64`, `u64` (little-endian on disk).
 ///
 /// ```
 /// use oximl_core::io::{DType, Element};
@@ -116,6 +121,7 @@ macro_rules! element {
 element!(f32, F32, 4);
 element!(f64, F64, 8);
 element!(u8, U8, 1);
+element!(i8, I8, 1);
 element!(i64, I64, 8);
 element!(u64, U64, 8);
 

@@ -1,7 +1,10 @@
 //! The model file: one serde struct, [`ModelFile`], is the schema both ways (written by `save`, read by
-//! `load`); tensors are the weights (`layers.{l}.kernel`, `layers.{l}.bias`) and the optimizer state
-//! (`optimizer.{t}.{k}`). Loading checks every shape, refuses unknown keys and non-finite weights or state.
+//! `load`); tensors are the weights (`layers.{l}.kernel`, `layers.{l}.bias`; int8 or sparse kernels of
+//! compressed models, see `compressed.rs`) and the optimizer state (`optimizer.{t}.{k}`). Loading checks every
+//! shape, refuses unknown keys and non-finite weights or state.
 
+use super::compressed::{KernelReader, PruningRecord};
+use crate::compress::QuantizeConfig;
 use crate::error::{Error, Result};
 use crate::io::{self, TensorRef};
 use crate::nn::{Compiled, Dense, Layer, Param, Sequential};
@@ -22,6 +25,12 @@ struct ModelFile {
     optimizer_step: u64,
     /// Per parameter tensor, how many state vectors the optimizer keeps.
     optimizer_slots: Vec<usize>,
+    /// Set when the kernels are int8 (`layers.{l}.kernel` `I8` and `layers.{l}.kernel_scale`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    quantization: Option<QuantizeConfig>,
+    /// Set when some kernels are pruned (stored as `layers.{l}.kernel_bits` and `layers.{l}.kernel_values`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pruning: Option<PruningRecord>,
 }
 
 impl io::Persist for Sequential {
@@ -34,18 +43,21 @@ impl io::Persist for Sequential {
 
     fn with_tensors<R>(&self, f: impl FnOnce(&serde_json::Value, &[(&str, TensorRef<'_>)]) -> Result<R>) -> Result<R> {
         let slots = &self.optimizer_state.slots;
+        let (kernels, quantization, pruning) = self.stored_kernels();
         let file = ModelFile {
             input_dim: self.input_dim,
             layers: self.layers.clone(),
             compile: self.compiled.clone(),
             optimizer_step: self.optimizer_state.step,
             optimizer_slots: slots.iter().map(Vec::len).collect(),
+            quantization,
+            pruning,
         };
         let config = serde_json::to_value(&file).map_err(|e| Error::Format(format!("model config: {e}")))?;
         let mut names = Vec::new();
-        for (l, p) in self.params.iter().enumerate() {
-            if let Some(p) = p {
-                names.push((format!("layers.{l}.kernel"), TensorRef::new(p.kernel.view())));
+        for (l, (p, kernel)) in self.params.iter().zip(&kernels).enumerate() {
+            if let (Some(p), Some(kernel)) = (p, kernel) {
+                names.extend(kernel.tensors(l));
                 if let Some(b) = &p.bias {
                     names.push((format!("layers.{l}.bias"), TensorRef::new(b.view())));
                 }
@@ -65,12 +77,13 @@ impl io::Persist for Sequential {
         let config: ModelFile = serde_json::from_value(file.config().clone())
             .map_err(|e| Error::Format(format!("invalid sequential model config: {e}")))?;
         let mut model = Sequential::new(config.input_dim);
+        let mut kernels = KernelReader::new(config.quantization, config.pruning, &config.layers)?;
         let mut dim = config.input_dim;
         for (l, layer) in config.layers.into_iter().enumerate() {
             layer.check().map_err(bad)?;
             let param = match &layer {
                 Layer::Dense(Dense { units, use_bias, .. }) => {
-                    let kernel = file.matrix::<f32>(&format!("layers.{l}.kernel"), Some(dim), Some(*units))?;
+                    let kernel = kernels.kernel(file, l, dim, *units)?;
                     let bias = match use_bias {
                         true => Some(file.tensor::<f32>(&format!("layers.{l}.bias"), &[Some(*units)])?),
                         false => None,
@@ -91,6 +104,7 @@ impl io::Persist for Sequential {
         {
             return Err(Error::Format("the weights contain NaN or infinity".into()));
         }
+        model.compression = kernels.finish();
         if let Some(c) = config.compile {
             model.compile(c.optimizer, c.loss, &c.metrics).map_err(bad)?;
         }

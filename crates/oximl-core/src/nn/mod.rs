@@ -1,6 +1,7 @@
 //! Dense neural networks in Keras' vocabulary: [`Sequential`] of [`Dense`] and dropout layers, losses, metrics,
 //! `compile`/`fit`/`evaluate`/`predict`, callbacks, and save/load in the oximl format.
 
+mod compressed;
 mod early_stopping;
 mod file;
 mod fit;

@@ -54,11 +54,11 @@ impl Sequential {
             let epilogue = Epilogue { bias: p.bias.as_ref().map(|b| b.view()), activation: act };
             if l < last_dense {
                 let mut out = zeros("activations", input.nrows(), d.units)?;
-                oximl_kernel::gemm_fused(1.0, input, p.kernel.view(), 0.0, out.view_mut(), epilogue)?;
+                self.dense_product(l, input, p, epilogue, out.view_mut())?;
                 cur = Some(out);
                 continue;
             }
-            oximl_kernel::gemm_fused(1.0, input, p.kernel.view(), 0.0, dst.view_mut(), epilogue)?;
+            self.dense_product(l, input, p, epilogue, dst.view_mut())?;
             if split {
                 let z = dst.to_owned();
                 oximl_kernel::activate(d.activation, dst.view_mut());

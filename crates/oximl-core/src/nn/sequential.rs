@@ -61,6 +61,8 @@ pub struct Sequential {
     pub(super) compiled: Option<Compiled>,
     pub(super) optimizer_state: OptimizerState,
     pub(super) rng: StdRng,
+    /// Quantization and pruning ([`crate::compress`]).
+    pub(super) compression: super::compressed::Compression,
 }
 
 impl Sequential {
@@ -91,6 +93,7 @@ impl Sequential {
             compiled: None,
             optimizer_state: OptimizerState::default(),
             rng: StdRng::seed_from_u64(seed),
+            compression: Default::default(),
         }
     }
 
@@ -107,6 +110,7 @@ impl Sequential {
     pub fn add(&mut self, layer: impl Into<Layer>) -> Result<&mut Sequential> {
         let layer = layer.into();
         layer.check()?;
+        self.check_not_quantized("add layers to")?;
         if self.input_dim == 0 {
             return Err(Error::invalid("input_dim", "a model needs at least one input feature"));
         }
@@ -235,6 +239,7 @@ impl Sequential {
         if weights.iter().any(|w| w.iter().any(|v| !v.is_finite())) {
             return Err(Error::NonFinite("weights contain NaN or infinity".into()));
         }
+        self.check_not_quantized("set the weights of")?;
         let mut it = weights.into_iter();
         for p in self.params.iter_mut().flatten() {
             p.kernel = it.next().and_then(|w| w.into_dimensionality::<Ix2>().ok()).unwrap_or_default();
@@ -242,6 +247,7 @@ impl Sequential {
                 *b = it.next().and_then(|w| w.into_dimensionality::<Ix1>().ok()).unwrap_or_default();
             }
         }
+        self.apply_masks();
         Ok(())
     }
 
@@ -271,7 +277,11 @@ impl Sequential {
             };
             let _ = writeln!(s, "{name:<28}{:<20}{count:>16}", format!("(None, {dim})"));
         }
-        let _ = writeln!(s, "{rule}\nTotal params: {}\n{rule}", self.param_count());
+        let _ = writeln!(s, "{rule}\nTotal params: {}", self.param_count());
+        if let Some(q) = self.quantization() {
+            let _ = writeln!(s, "Quantization: {}", serde_json::to_string(q).unwrap_or_default());
+        }
+        let _ = writeln!(s, "{rule}");
         s
     }
 }

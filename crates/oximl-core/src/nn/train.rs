@@ -205,6 +205,7 @@ impl Sequential {
             }
         }
         self.optimizer_state.step += 1;
+        self.after_optimizer_step();
         if !finite {
             return Err(Error::NonFinite("the weights became NaN or infinity".into()));
         }
@@ -262,6 +263,7 @@ impl Sequential {
 /// Used by `fit`: the model's pieces that the training loop needs.
 impl Sequential {
     pub(crate) fn prepare_training(&self, y: ArrayView2<'_, f32>, x: ArrayView2<'_, f32>) -> Result<&Compiled> {
+        self.check_not_quantized("train")?;
         let compiled = self.compiled.as_ref().ok_or_else(|| Error::invalid("model", "compile the model before fit"))?;
         self.check_input(x)?;
         if y.nrows() != x.nrows() {
