@@ -7,6 +7,7 @@
 //! ```
 
 mod info;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use oximl_core::nn::Sequential;
@@ -55,6 +56,10 @@ enum Command {
         #[arg(long, value_enum)]
         to: Option<Format>,
     },
+    /// Serve models over HTTP: TensorFlow Serving REST and KServe v2, Prometheus metrics on /metrics.
+    ///
+    /// Example: oximl serve --model digits=models/digits --model recs=recs.oximl --port 8501
+    Serve(oximl_serve::Config),
 }
 
 /// A file format `convert` writes.
@@ -71,6 +76,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Info { model } => info::print(&model),
         Command::Convert { input, output, to } => convert(&input, &output, to),
+        Command::Serve(config) => serve::run(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
