@@ -5,6 +5,7 @@ mod embeddings;
 mod preprocessing;
 mod recommend;
 mod sequential;
+mod serve;
 
 use oximl_core::{Cancel, Error};
 use pyo3::prelude::*;
@@ -132,6 +133,7 @@ fn _oximl(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sequential::PySequential>()?;
     recommend::register(m)?;
     embeddings::register(m)?;
+    m.add_function(wrap_pyfunction!(serve::serve, m)?)?;
     preprocessing::register(m)?;
     Ok(())
 }

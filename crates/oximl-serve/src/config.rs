@@ -92,7 +92,8 @@ impl Config {
     /// assert!(oximl_serve::Config::new([("bad name", "x")]).is_err());
     /// ```
     pub fn new<N: AsRef<str>, P: Into<PathBuf>>(models: impl IntoIterator<Item = (N, P)>) -> Result<Config> {
-        let mut config = Config::from_args(["--model", "placeholder=placeholder"])?;
+        let mut config = Config::from_args(["--model", "placeholder=placeholder"])
+            .map_err(|e| Error::invalid("arguments", e.to_string()))?;
         config.models.clear();
         for (name, path) in models {
             let name = name.as_ref();
@@ -104,16 +105,18 @@ impl Config {
         Ok(config)
     }
 
-    /// Parses command-line arguments (without the program name), as `oximl serve` does. `--help` and every usage
-    /// error come back as [`Error::InvalidArgument`] holding clap's text.
+    /// Parses command-line arguments (without the program name), as `oximl serve` does. `--help` and usage
+    /// errors come back as clap's error (`print()` shows it as a command line would).
     ///
     /// ```
     /// assert!(oximl_serve::Config::from_args(["--port", "x"]).is_err());
     /// ```
-    pub fn from_args<S: Into<std::ffi::OsString> + Clone>(args: impl IntoIterator<Item = S>) -> Result<Config> {
+    pub fn from_args<S: Into<std::ffi::OsString> + Clone>(
+        args: impl IntoIterator<Item = S>,
+    ) -> std::result::Result<Config, clap::Error> {
         use clap::Parser;
         let argv = std::iter::once("oximl serve".into()).chain(args.into_iter().map(Into::into));
-        Cli::try_parse_from(argv).map(|cli| cli.config).map_err(|e| Error::invalid("arguments", e.render().to_string()))
+        Cli::try_parse_from(argv).map(|cli| cli.config)
     }
 
     /// The polling period, `None` when polling is off.
