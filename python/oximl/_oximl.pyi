@@ -25,6 +25,7 @@ __all__ = [
     "Normalizer",
     "split_indices",
     "missing_rows",
+    "serve",
 ]
 
 __version__: str
