@@ -168,9 +168,13 @@ def main() -> None:
             results += run("oximl", command, f"{url}/v2/health/ready", calls, conns, args.seconds, work)
         port = free_port()
         (ml_dir / "settings.json").write_text(json.dumps({"http_port": port, "grpc_port": free_port(),
-                                                          "metrics_port": free_port(), "debug": False}))
+                                                          "metrics_port": free_port(), "debug": False,
+                                                          # inference in the server process: MLServer 1.7's
+                                                          # worker processes fail to start on Python 3.11 here
+                                                          # ("no current event loop"), and no IPC is faster
+                                                          "parallel_workers": 0}))
         url = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "mlserver.cli.main", "start", str(ml_dir)]
+        command = [str(Path(sys.executable).parent / "mlserver"), "start", str(ml_dir)]
         calls = [("v2 infer", f"{url}/v2/models/digits/infer", v2_body)]
         results += run("mlserver", command, f"{url}/v2/models/digits/ready", calls, conns, args.seconds, work)
     print("\n| server | endpoint | connections | requests/s | p50 ms | p99 ms | errors | RSS before → after MB |")

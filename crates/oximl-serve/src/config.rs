@@ -31,9 +31,10 @@ pub struct Config {
     /// Seconds between two scans of the model directories for new versions (0: no scan).
     #[arg(long, default_value_t = 2)]
     pub poll_seconds: u64,
-    /// The most rows one merged predict call takes (1: no batching). Concurrent predict requests for a model are
-    /// merged into one call of up to this many rows, then split back.
-    #[arg(long, default_value_t = 64)]
+    /// The most rows one merged predict call takes (1: no batching, the default: faster for small networks in
+    /// benches/compare/serve.py). Concurrent predict requests for a model are merged into one call of up to this
+    /// many rows, then split back.
+    #[arg(long, default_value_t = 1)]
     pub max_batch_size: usize,
     /// How long the first request of a batch waits for others to join it, in microseconds (0: only requests
     /// already queued join, so a lone request never waits).
@@ -88,7 +89,7 @@ impl Config {
     ///
     /// ```
     /// let config = oximl_serve::Config::new([("digits", "models/digits")]).unwrap();
-    /// assert_eq!((config.port, config.max_batch_size), (8501, 64));
+    /// assert_eq!((config.port, config.max_batch_size), (8501, 1));
     /// assert!(oximl_serve::Config::new([("bad name", "x")]).is_err());
     /// ```
     pub fn new<N: AsRef<str>, P: Into<PathBuf>>(models: impl IntoIterator<Item = (N, P)>) -> Result<Config> {

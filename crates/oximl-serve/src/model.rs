@@ -60,6 +60,9 @@ fn default_exclude_seen() -> bool {
     true
 }
 
+/// Reads one kind of model from a file's bytes.
+type Loader = fn(&[u8]) -> Result<Model>;
+
 impl Model {
     /// Loads the model file at `path`, whatever its kind (oximl files of kind `sequential`, `mf` or
     /// `embeddings`, ONNX networks), validating it fully.
@@ -71,7 +74,7 @@ impl Model {
     /// m.add(Dense::new(2)).unwrap();
     /// m.save(&path).unwrap();
     /// assert_eq!(oximl_serve::Model::load(&path).unwrap().kind(), "sequential");
-    /// assert!(oximl_serve::Model::load("/no/such/file").is_err());
+    /// assert!(oximl_serve::Model::load(std::path::Path::new("/no/such/file")).is_err());
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
     pub fn load(path: &Path) -> Result<Model> {
@@ -85,7 +88,7 @@ impl Model {
         }
         // Each kind validates the file (checksum included) and refuses another kind's: the first that accepts it
         // wins, else every distinct reason is reported.
-        let loaders: [fn(&[u8]) -> Result<Model>; 3] = [
+        let loaders: [Loader; 3] = [
             |b| Sequential::from_bytes(b).map(Model::Network),
             |b| MfModel::from_bytes(b).map(Model::Recommender),
             |b| KeyedVectors::from_bytes(b).map(Model::Embeddings),

@@ -211,7 +211,7 @@ async fn concurrent_predicts_are_batched_and_split_back() {
     let batches = sample(&text, "oximl_batch_size_count", &["model=\"net\""]).unwrap();
     let rows_total = sample(&text, "oximl_batch_size_sum", &["model=\"net\""]).unwrap();
     assert_eq!(rows_total, 40.0);
-    assert!(batches < 40.0 && batches >= 3.0, "{batches} batches for 40 requests of one row (at most 16 rows each)");
+    assert!((3.0..40.0).contains(&batches), "{batches} batches for 40 requests of one row (at most 16 rows each)");
     server.shutdown().await;
 }
 
@@ -280,6 +280,7 @@ async fn boom() -> &'static str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_panics_and_graceful_shutdown() {
     let (mut config, _) = three_models("limits");
+    config.max_batch_size = 64;
     config.batch_timeout_micros = 400_000; // a lone predict waits 0.4 s for company
     config.max_in_flight = 1;
     config.timeout_ms = 1_000;
