@@ -33,6 +33,7 @@ __all__ = [
     "Normalizer",
     "split_indices",
     "missing_rows",
+    "serve",
 ]
 
 __version__: str
@@ -275,3 +276,5 @@ def split_indices(
     n_samples: int, n_test: int, seed: int, strata: npt.NDArray[np.uintp] | None = None
 ) -> tuple[npt.NDArray[np.uintp], npt.NDArray[np.uintp]]: ...
 def missing_rows(x: npt.NDArray[np.float32], y: npt.NDArray[np.float32] | None = None) -> npt.NDArray[np.uintp]: ...
+
+def serve(args: list[str]) -> None: ...

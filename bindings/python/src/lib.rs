@@ -6,6 +6,7 @@ mod embeddings;
 mod preprocessing;
 mod recommend;
 mod sequential;
+mod serve;
 
 use oximl_core::{Cancel, Error};
 use pyo3::prelude::*;
@@ -151,6 +152,7 @@ fn _oximl(m: &Bound<'_, PyModule>) -> PyResult<()> {
     recommend::register(m)?;
     compress::register(m)?;
     embeddings::register(m)?;
+    m.add_function(wrap_pyfunction!(serve::serve, m)?)?;
     preprocessing::register(m)?;
     Ok(())
 }

@@ -9,6 +9,7 @@
 
 mod info;
 mod quantize;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use oximl_core::nn::Sequential;
@@ -71,6 +72,10 @@ enum Command {
         #[arg(long)]
         reduce_range: bool,
     },
+    /// Serve models over HTTP: TensorFlow Serving REST and KServe v2, Prometheus metrics on /metrics.
+    ///
+    /// Example: oximl serve --model digits=models/digits --model recs=recs.oximl --port 8501
+    Serve(oximl_serve::Config),
 }
 
 /// A file format `convert` writes.
@@ -88,6 +93,7 @@ fn main() -> ExitCode {
         Command::Info { model } => info::print(&model),
         Command::Convert { input, output, to } => convert(&input, &output, to),
         Command::Quantize { input, output, mode, reduce_range } => quantize::run(&input, &output, &mode, reduce_range),
+        Command::Serve(config) => serve::run(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
