@@ -823,8 +823,8 @@ oximl_status oximl_sequential_save(const oximl_sequential *model,
 oximl_status oximl_sequential_export_onnx(const oximl_sequential *model,
                                           const char *path);
 
-// Loads a model saved from Rust, C or Python, or an ONNX file of a multi-layer perceptron (recognized by its
-// content); free it with `oximl_sequential_free`. Thread-safe, also while
+// Loads a model saved from Rust, C or Python, an ONNX file of a multi-layer perceptron, or a Keras `.keras`/`.h5`
+// file (each recognized by its content); free it with `oximl_sequential_free`. Thread-safe, also while
 // other threads use other handles.
 //
 // ```c

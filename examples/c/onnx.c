@@ -5,35 +5,12 @@
 #include "check.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define DIR "tests/fixtures/onnx/"
 #define ROWS 20
 #define FEATURES 64
 #define CLASSES 10
-
-/* Reads every number of a JSON file in order (the fixture holds {"x": rows, "expected": rows}); returns the
- * count read, or -1. */
-static int read_numbers(const char *path, float *values, int capacity) {
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  static char text[1 << 16];
-  size_t len = fread(text, 1, sizeof text - 1, f);
-  fclose(f);
-  text[len] = '\0';
-  int n = 0;
-  for (char *p = text; *p && n < capacity;) {
-    if (*p == '-' || (*p >= '0' && *p <= '9')) {
-      char *end = NULL;
-      values[n++] = strtof(p, &end);
-      p = end;
-    } else {
-      p++;
-    }
-  }
-  return n;
-}
 
 int main(void) {
   static float numbers[ROWS * (FEATURES + CLASSES)], out[ROWS * CLASSES], again[ROWS * CLASSES];

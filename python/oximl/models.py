@@ -219,7 +219,8 @@ class Sequential:
 
 
 def load_model(filepath):
-    """Loads a model saved by ``Sequential.save`` (from Python, Rust or C), or an ONNX file of an MLP."""
+    """Loads a model saved by ``Sequential.save`` (from Python, Rust or C), an ONNX file of an MLP, or a Keras
+    ``.keras``/``.h5`` file (recognized by content; its compile config comes along)."""
     model = Sequential()
     model._adopt(_oximl.Sequential.load(str(filepath)))
     return model

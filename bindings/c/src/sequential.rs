@@ -253,8 +253,8 @@ pub extern "C" fn oximl_sequential_export_onnx(model: *const oximl_sequential, p
     guard(|| handle("model", model)?.model.export_onnx(text("path", path)?))
 }
 
-/// Loads a model saved from Rust, C or Python, or an ONNX file of a multi-layer perceptron (recognized by its
-/// content); free it with `oximl_sequential_free`. Thread-safe, also while
+/// Loads a model saved from Rust, C or Python, an ONNX file of a multi-layer perceptron, or a Keras `.keras`/`.h5`
+/// file (each recognized by its content); free it with `oximl_sequential_free`. Thread-safe, also while
 /// other threads use other handles.
 ///
 /// ```c

@@ -1,25 +1,56 @@
 //! `oximl info`: what a model file holds.
 
+use clap::Args;
 use oximl_core::data::{MinMaxScaler, StandardScaler};
-use oximl_core::interchange::onnx::looks_like_onnx;
+use oximl_core::interchange::{keras::looks_like_keras, onnx::looks_like_onnx};
 use oximl_core::io::{self, DType, Loaded};
 use oximl_core::mf::MfModel;
 use oximl_core::nn::Sequential;
 use oximl_core::{Error, Persist, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Prints the description of the model at `path` to standard output.
-pub fn print(path: &Path) -> Result<()> {
-    let head = first_bytes(path)?;
-    let text = if looks_like_onnx(&head) {
-        let model = Sequential::load(path)?;
-        let weights: Vec<f32> = model.get_weights().iter().flatten().copied().collect();
-        format!("format: ONNX\nkind: {}\n{}{}", oximl_core::nn::KIND, counts(&weights), model.summary())
-    } else {
-        describe(path)?
+/// Print what a model file holds.
+///
+/// For an oximl file: its kind (sequential, mf, ...), format version and checksum status (a file that fails its
+/// checksum is refused), then each tensor's dtype and shape, the parameter count and the sparsity (the fraction of
+/// float weights that are exactly zero); for a network, its layers. For an ONNX or Keras (.keras, .h5) file: the
+/// network it imports as, and for Keras its compile config.
+///
+/// Example:
+///   oximl info model.keras
+#[derive(Args)]
+#[command(verbatim_doc_comment)]
+pub struct Info {
+    /// The model file.
+    model: PathBuf,
+}
+
+impl Info {
+    /// Prints the description of the model to standard output.
+    pub fn run(&self) -> Result<()> {
+        let path = &self.model;
+        let head = first_bytes(path)?;
+        let text = if looks_like_onnx(&head) {
+            describe_foreign(path, "ONNX")?
+        } else if looks_like_keras(&head) {
+            describe_foreign(path, if head.starts_with(b"PK") { "Keras 3 (.keras)" } else { "Keras HDF5 (.h5)" })?
+        } else {
+            describe(path)?
+        };
+        println!("{}", text.trim_end());
+        Ok(())
+    }
+}
+
+/// An ONNX or Keras file: the network it imports as.
+fn describe_foreign(path: &Path, format: &str) -> Result<String> {
+    let model = Sequential::load(path)?;
+    let weights: Vec<f32> = model.get_weights().iter().flatten().copied().collect();
+    let compiled = match model.compiled() {
+        Some(c) => format!("compile: {}\n", serde_json::to_string(c).map_err(|e| Error::Format(e.to_string()))?),
+        None => String::new(),
     };
-    println!("{}", text.trim_end());
-    Ok(())
+    Ok(format!("format: {format}\nkind: {}\n{}{compiled}{}", oximl_core::nn::KIND, counts(&weights), model.summary()))
 }
 
 /// The first bytes of the file: enough to tell its format.

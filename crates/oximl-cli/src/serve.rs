@@ -1,5 +1,4 @@
-//! `oximl serve`: the models of `--model NAME=PATH` over HTTP (TensorFlow Serving REST and KServe v2), until
-//! Ctrl-C or SIGTERM. The arguments are [`oximl_serve::Config`]'s; the server is the `oximl-serve` crate's.
+//! `oximl serve`: the HTTP server of `oximl-serve` (its arguments are `oximl_serve::Config`).
 
 use oximl_core::{Cancel, Result};
 

@@ -48,13 +48,48 @@ fn converts_onnx_to_oximl_and_back_and_describes_both() {
 #[test]
 fn errors_have_unix_exit_statuses_and_name_the_problem() {
     let unsupported = oximl(&[Path::new("info"), &fixture("unsupported_op.onnx")]);
-    assert_eq!(unsupported.status.code(), Some(65), "{}", text(&unsupported));
+    assert_eq!(unsupported.status.code(), Some(1), "{}", text(&unsupported));
     assert!(text(&unsupported).contains("Sin"), "{}", text(&unsupported));
     let missing = oximl(&[Path::new("info"), Path::new("/no/such/model.oximl")]);
-    assert_eq!(missing.status.code(), Some(74), "{}", text(&missing));
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
     let no_format = oximl(&[Path::new("convert"), &fixture("helper_mlp.onnx"), &tmp("out.bin")]);
     assert_eq!(no_format.status.code(), Some(2), "{}", text(&no_format));
     assert!(text(&no_format).contains("--to"));
     let usage = oximl(&[Path::new("frobnicate")]);
     assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn converts_keras_files_to_oximl_and_onnx_and_describes_them() {
+    let keras = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/keras");
+    for ext in ["keras", "h5"] {
+        let input = keras.join(format!("classifier.{ext}"));
+        let (oximl_file, onnx) = (tmp(&format!("k-{ext}.oximl")), tmp(&format!("k-{ext}.onnx")));
+        for out in [&oximl_file, &onnx] {
+            let run = oximl(&[Path::new("convert"), &input, out]);
+            assert!(run.status.success(), "{}", text(&run));
+        }
+        let original = Sequential::load(&input).unwrap();
+        for converted in [&oximl_file, &onnx] {
+            assert_eq!(Sequential::load(converted).unwrap().get_weights(), original.get_weights());
+        }
+        let info = oximl(&[Path::new("info"), &input]);
+        let described = text(&info);
+        assert!(info.status.success(), "{described}");
+        for expected in ["format: Keras", "parameters: 195 float32", "categorical_crossentropy", "accuracy"] {
+            assert!(described.contains(expected), "{expected} in {described}");
+        }
+    }
+    let unsupported = oximl(&[Path::new("info"), &keras.join("unsupported.keras")]);
+    assert_eq!(unsupported.status.code(), Some(1));
+    assert!(text(&unsupported).contains("BatchNormalization"), "{}", text(&unsupported));
+}
+
+#[test]
+fn help_reads_like_a_manual() {
+    let help = oximl(&[Path::new("convert"), Path::new("--help")]);
+    assert!(help.status.success());
+    for expected in ["Usage: oximl convert", "--to", "Examples:", "oximl convert model.keras model.oximl"] {
+        assert!(text(&help).contains(expected), "{expected} in {}", text(&help));
+    }
 }

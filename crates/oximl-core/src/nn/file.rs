@@ -36,9 +36,11 @@ struct ModelFile {
 impl io::Persist for Sequential {
     const KIND: &'static str = KIND;
 
-    /// ONNX files, recognized by their content, load too (see [`crate::interchange::onnx`]).
+    /// ONNX and Keras files, recognized by their content, load too (see [`crate::interchange`]).
     fn from_legacy(bytes: &[u8]) -> Option<Result<Sequential>> {
-        crate::interchange::onnx::looks_like_onnx(bytes).then(|| Sequential::from_onnx(bytes))
+        use crate::interchange::{keras::looks_like_keras, onnx::looks_like_onnx};
+        (looks_like_onnx(bytes).then(|| Sequential::from_onnx(bytes)))
+            .or_else(|| looks_like_keras(bytes).then(|| Sequential::from_keras(bytes)))
     }
 
     fn with_tensors<R>(&self, f: impl FnOnce(&serde_json::Value, &[(&str, TensorRef<'_>)]) -> Result<R>) -> Result<R> {

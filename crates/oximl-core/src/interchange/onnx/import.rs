@@ -2,8 +2,9 @@
 
 use super::proto::{GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto, tensor_proto, type_proto};
 use crate::error::{Error, Result};
+use crate::interchange::stack::{Stack, Stage, matrix};
 use crate::nn::{Dense, Sequential};
-use ndarray::{Array1, Array2, ArrayD, IxDyn};
+use ndarray::{Array1, ArrayD, IxDyn};
 use oximl_kernel::Activation;
 use rustc_hash::FxHashMap;
 
@@ -15,9 +16,6 @@ pub const SUPPORTED: [&str; 16] = [
     "Dropout", "Cast", "Reshape", "Concat",
 ];
 
-/// The largest identity layer (elements) inserted for an activation or bias that follows no dense layer.
-const MAX_IDENTITY: usize = 1 << 24;
-
 /// Reads `model` as a `Sequential`.
 pub(super) fn model(model: &ModelProto) -> Result<Sequential> {
     let graph = model.graph.as_ref().ok_or_else(|| Error::Format("an ONNX model without a graph".into()))?;
@@ -25,14 +23,14 @@ pub(super) fn model(model: &ModelProto) -> Result<Sequential> {
     let initializers: FxHashMap<&str, &TensorProto> = graph.initializer.iter().map(|t| (t.name(), t)).collect();
     let input = graph_input(graph, &initializers)?;
     let chain = chain(graph, input.name(), &initializers)?;
-    let mut builder = Builder { width: input_width(input)?, stages: Vec::new() };
+    let mut stack = Stack::new(input_width(input)?);
     for node in chain {
-        builder.node(node, opset, &initializers).map_err(|e| match e {
+        stack.node(node, opset, &initializers).map_err(|e| match e {
             Error::Format(m) => Error::Format(format!("ONNX node '{}' ({}): {m}", node.name(), node.op_type())),
             other => other,
         })?;
     }
-    builder.finish()
+    stack.finish()
 }
 
 /// The graph's one data input (inputs that are initializers too are weights, as older exporters list them).
@@ -161,20 +159,8 @@ fn supported(node: &NodeProto) -> Result<()> {
     Ok(())
 }
 
-/// A dense layer being assembled.
-struct Stage {
-    kernel: Array2<f32>,
-    bias: Option<Array1<f32>>,
-    activation: Activation,
-}
-
-/// The layers read so far and the width of the value flowing through the chain (`None`: not known yet).
-struct Builder {
-    width: Option<usize>,
-    stages: Vec<Stage>,
-}
-
-impl Builder {
+/// Reads ONNX nodes into the stack.
+impl Stack {
     fn node(&mut self, node: &NodeProto, opset: i64, inits: &FxHashMap<&str, &TensorProto>) -> Result<()> {
         let weight = |i: usize| -> Result<Option<ArrayD<f32>>> {
             match node.input.get(i).filter(|n| !n.is_empty()) {
@@ -200,14 +186,14 @@ impl Builder {
                     Some(c) => Some(vector(c, kernel.ncols())? * float("beta", 1.0)),
                     None => None,
                 };
-                self.dense(kernel, bias)
+                self.dense(Dense::new(kernel.ncols()), kernel, bias)
             }
             "MatMul" => {
                 if inits.contains_key(node.input.first().map_or("", String::as_str)) {
                     return Err(Error::Format("the weights must be the second operand".into()));
                 }
                 let w = matrix(weight(1)?.ok_or_else(|| Error::Format("no weights".into()))?)?;
-                self.dense(w, None)
+                self.dense(Dense::new(w.ncols()), w, None)
             }
             "Add" => {
                 let (a, b) = (weight(0).ok().flatten(), weight(1).ok().flatten());
@@ -260,92 +246,22 @@ impl Builder {
 
     /// Turns a last layer `σ(z)` of one unit into `[1 − σ(z), σ(z)]` = `softmax([−z/2, z/2])`: two units.
     fn two_class(&mut self) -> Result<()> {
-        let Some(s) = self.stages.last_mut().filter(|s| s.activation == Activation::Sigmoid && s.kernel.ncols() == 1)
-        else {
+        let Some(Stage::Dense { config, kernel, bias }) = self.stages.last_mut() else {
             return Err(Error::Format("[1 − p, p] needs p from a sigmoid layer of one unit".into()));
         };
+        if config.activation != Activation::Sigmoid || kernel.ncols() != 1 {
+            return Err(Error::Format("[1 − p, p] needs p from a sigmoid layer of one unit".into()));
+        }
         let halves = |a: ndarray::ArrayView2<'_, f32>| {
             ndarray::concatenate![ndarray::Axis(1), a.mapv(|v| -v / 2.0), a.mapv(|v| v / 2.0)]
         };
-        s.kernel = halves(s.kernel.view());
-        s.bias = s.bias.as_ref().map(|b| halves(b.view().insert_axis(ndarray::Axis(0))).row(0).to_owned());
-        s.activation = Activation::Softmax;
+        *kernel = halves(kernel.view());
+        *bias = bias.as_ref().map(|b| halves(b.view().insert_axis(ndarray::Axis(0))).row(0).to_owned());
+        config.activation = Activation::Softmax;
+        config.units = 2;
         self.width = Some(2);
         Ok(())
     }
-
-    /// Appends a dense layer `x·kernel (+ bias)`.
-    fn dense(&mut self, kernel: Array2<f32>, bias: Option<Array1<f32>>) -> Result<()> {
-        if let Some(width) = self.width
-            && kernel.nrows() != width
-        {
-            return Err(Error::Format(format!("weights of {} rows for inputs of width {width}", kernel.nrows())));
-        }
-        self.width = Some(kernel.ncols());
-        self.stages.push(Stage { kernel, bias, activation: Activation::Linear });
-        Ok(())
-    }
-
-    /// Adds `bias` to the last layer's bias, or appends an identity layer with it when an activation came between.
-    fn bias(&mut self, bias: Array1<f32>) -> Result<()> {
-        match self.stages.last_mut() {
-            Some(s) if s.activation == Activation::Linear => {
-                s.bias = Some(s.bias.take().map_or_else(|| bias.clone(), |b| b + &bias));
-                Ok(())
-            }
-            _ => {
-                self.identity()?;
-                self.bias(bias)
-            }
-        }
-    }
-
-    /// Sets the last layer's activation, or appends an identity layer with it when there is none to take it.
-    fn activate(&mut self, activation: Activation) -> Result<()> {
-        match self.stages.last_mut() {
-            Some(s) if s.activation == Activation::Linear => {
-                s.activation = activation;
-                Ok(())
-            }
-            _ => {
-                self.identity()?;
-                self.activate(activation)
-            }
-        }
-    }
-
-    /// Appends a layer that computes the identity (exactly: each output is one input times 1 plus zeros).
-    fn identity(&mut self) -> Result<()> {
-        let width = self.width.ok_or_else(|| Error::Format("the input's width is not known".into()))?;
-        if width.checked_mul(width).is_none_or(|n| n > MAX_IDENTITY) {
-            return Err(Error::Format(format!("an activation of width {width} needs a dense layer before it")));
-        }
-        self.stages.push(Stage { kernel: Array2::eye(width), bias: None, activation: Activation::Linear });
-        Ok(())
-    }
-
-    fn finish(self) -> Result<Sequential> {
-        let input_dim = match (self.stages.first(), self.width) {
-            (Some(s), _) => s.kernel.nrows(),
-            (None, Some(width)) => width,
-            (None, None) => return Err(Error::Format("the ONNX input's width is not known".into())),
-        };
-        let mut model = Sequential::new(input_dim);
-        let mut weights = Vec::new();
-        for s in self.stages {
-            model.add(Dense::new(s.kernel.ncols()).activation(s.activation).use_bias(s.bias.is_some()))?;
-            weights.push(s.kernel.into_dyn());
-            weights.extend(s.bias.map(Array1::into_dyn));
-        }
-        model.set_weights(weights)?;
-        Ok(model)
-    }
-}
-
-/// A weight as a matrix.
-fn matrix(a: ArrayD<f32>) -> Result<Array2<f32>> {
-    let shape = a.shape().to_vec();
-    a.into_dimensionality().map_err(|_| Error::Format(format!("weights of shape {shape:?}, not a matrix")))
 }
 
 /// A bias of `len` values: `[len]`, `[1, len]`, or one value for all.
