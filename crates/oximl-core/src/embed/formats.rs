@@ -14,7 +14,8 @@
 //! header: name the format explicitly for such files.) fastText `.vec` is the word2vec text syntax.
 //!
 //! Fields are separated by spaces or tabs, `\r\n` line ends are accepted, blank lines are skipped. Every row must
-//! have exactly `dims` numbers; every value must be finite; text must be UTF-8; the number of rows must match the
+//! have exactly `dims` numbers; every value must be finite; words must be UTF-8 (or decoded by
+//! [`LoadOptions::unicode_errors`], as gensim's `unicode_errors`); the number of rows must match the
 //! header (unless `limit` stops reading first); a text line may not exceed 1 MiB (or 64 bytes per value the
 //! header declares, if more). Errors name the line (text) or the entry and byte offset (binary). Files are
 //! memory-mapped, and text rows are parsed in parallel on the library's pool.
@@ -32,6 +33,7 @@ use crate::io::{self, Loaded, Persist, Storage, TensorRef};
 use crate::{Cancel, Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
@@ -91,8 +93,8 @@ impl VectorFormat {
             return Ok(VectorFormat::Glove);
         };
         let second = split_line(rest, line_limit(Some(dim))).map(|(second, _)| second);
-        let is_text = second.and_then(|s| std::str::from_utf8(s).ok()).is_some_and(|line| {
-            let mut fields = fields(line);
+        let is_text = second.map(String::from_utf8_lossy).is_some_and(|line| {
+            let mut fields = fields(&line);
             fields.next().is_some() && {
                 let values: Vec<&str> = fields.collect();
                 values.len() == dim && values.iter().all(|v| v.parse::<f32>().is_ok())
@@ -106,11 +108,55 @@ impl VectorFormat {
     }
 }
 
+/// What to do with a word whose bytes are not valid UTF-8, as Python's (and gensim's) `unicode_errors`:
+/// `"strict"` (the default: an [`Error::Format`] naming the line or entry), `"replace"` (each invalid sequence
+/// becomes U+FFFD, as Python's decoder does) or `"ignore"` (invalid bytes are dropped). The words decoded so are
+/// counted: [`KeyedVectors::invalid_utf8_words`].
+///
+/// ```
+/// use oximl_core::embed::UnicodeErrors;
+/// assert_eq!(UnicodeErrors::Replace.decode(b"caf\xe9").as_deref(), Some("caf\u{fffd}"));
+/// assert_eq!(UnicodeErrors::Ignore.decode(b"caf\xe9").as_deref(), Some("caf"));
+/// assert_eq!(UnicodeErrors::Strict.decode(b"caf\xe9"), None);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnicodeErrors {
+    /// Invalid UTF-8 is an error.
+    #[default]
+    Strict,
+    /// Each maximal invalid sequence becomes U+FFFD (`String::from_utf8_lossy`, the same as Python).
+    Replace,
+    /// Invalid bytes are dropped.
+    Ignore,
+}
+
+impl UnicodeErrors {
+    /// `bytes` as text: borrowed if valid UTF-8, owned if decoded by the policy, `None` if invalid under
+    /// [`UnicodeErrors::Strict`].
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use oximl_core::embed::UnicodeErrors;
+    /// assert!(matches!(UnicodeErrors::Strict.decode(b"ok"), Some(Cow::Borrowed("ok"))));
+    /// ```
+    pub fn decode(self, bytes: &[u8]) -> Option<Cow<'_, str>> {
+        if let Ok(s) = std::str::from_utf8(bytes) {
+            return Some(Cow::Borrowed(s));
+        }
+        match self {
+            UnicodeErrors::Strict => None,
+            UnicodeErrors::Replace => Some(Cow::Owned(String::from_utf8_lossy(bytes).into_owned())),
+            UnicodeErrors::Ignore => Some(Cow::Owned(bytes.utf8_chunks().map(|c| c.valid()).collect())),
+        }
+    }
+}
+
 /// How to read a word-vector file.
 ///
 /// ```
-/// use oximl_core::embed::{LoadOptions, VectorFormat};
-/// let o = LoadOptions::default().format(VectorFormat::Glove).limit(100_000);
+/// use oximl_core::embed::{LoadOptions, UnicodeErrors, VectorFormat};
+/// let o = LoadOptions::default().format(VectorFormat::Glove).limit(100_000).unicode_errors(UnicodeErrors::Ignore);
 /// assert_eq!(o.get_limit(), Some(100_000));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +164,7 @@ impl VectorFormat {
 pub struct LoadOptions {
     format: VectorFormat,
     limit: Option<usize>,
+    unicode_errors: UnicodeErrors,
 }
 
 impl LoadOptions {
@@ -145,6 +192,19 @@ impl LoadOptions {
         self
     }
 
+    /// How words that are not valid UTF-8 are decoded (default [`UnicodeErrors::Strict`]: an error).
+    ///
+    /// ```
+    /// use oximl_core::embed::{KeyedVectors, LoadOptions, UnicodeErrors};
+    /// let o = LoadOptions::default().unicode_errors(UnicodeErrors::Replace);
+    /// let kv = KeyedVectors::read_bytes(b"caf\xe9 1\n", &o).unwrap();
+    /// assert_eq!((kv.words(), kv.invalid_utf8_words()), (&["caf\u{fffd}".to_string()][..], 1));
+    /// ```
+    pub fn unicode_errors(mut self, policy: UnicodeErrors) -> Self {
+        self.unicode_errors = policy;
+        self
+    }
+
     /// The format set.
     ///
     /// ```
@@ -161,6 +221,16 @@ impl LoadOptions {
     /// ```
     pub fn get_limit(&self) -> Option<usize> {
         self.limit
+    }
+
+    /// The decoding policy set.
+    ///
+    /// ```
+    /// use oximl_core::embed::{LoadOptions, UnicodeErrors};
+    /// assert_eq!(LoadOptions::default().get_unicode_errors(), UnicodeErrors::Strict);
+    /// ```
+    pub fn get_unicode_errors(&self) -> UnicodeErrors {
+        self.unicode_errors
     }
 }
 
@@ -275,7 +345,7 @@ impl KeyedVectors {
 
 /// Any format, from bytes.
 fn decode(bytes: &[u8], options: &LoadOptions, cancel: &Cancel) -> Result<KeyedVectors> {
-    if options.limit == Some(0) {
+    if options.get_limit() == Some(0) {
         return Err(Error::invalid("limit", "must be at least 1"));
     }
     let format = match options.format {
@@ -287,9 +357,9 @@ fn decode(bytes: &[u8], options: &LoadOptions, cancel: &Cancel) -> Result<KeyedV
     }
     match format {
         VectorFormat::Oximl => KeyedVectors::from_bytes(bytes),
-        VectorFormat::Word2VecBinary => parse_binary(bytes, options.limit, cancel),
-        VectorFormat::Glove => parse_text(bytes, false, options.limit, cancel),
-        _ => parse_text(bytes, true, options.limit, cancel),
+        VectorFormat::Word2VecBinary => parse_binary(bytes, options, cancel),
+        VectorFormat::Glove => parse_text(bytes, false, options, cancel),
+        _ => parse_text(bytes, true, options, cancel),
     }
 }
 

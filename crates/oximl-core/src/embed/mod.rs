@@ -30,7 +30,7 @@ pub mod vectors;
 pub mod weights;
 
 pub use average::{Batch, EmbedOptions, Embedder, OovPolicy};
-pub use formats::{LoadOptions, VectorFormat};
+pub use formats::{LoadOptions, UnicodeErrors, VectorFormat};
 pub use neighbors::Query;
 pub use tokenize::{TokenizeOptions, tokenize};
 pub use vectors::{Duplicates, KeyedVectors};

@@ -56,6 +56,7 @@ pub struct KeyedVectors {
     normalized: OnceLock<Array2<f32>>,
     lowercase: OnceLock<FxHashMap<CompactString, usize>>,
     duplicates: Duplicates,
+    invalid_utf8_words: usize,
 }
 
 impl std::fmt::Debug for KeyedVectors {
@@ -64,6 +65,7 @@ impl std::fmt::Debug for KeyedVectors {
             .field("words", &self.len())
             .field("dim", &self.dim())
             .field("duplicates", &self.duplicates.count)
+            .field("invalid_utf8_words", &self.invalid_utf8_words)
             .finish()
     }
 }
@@ -154,7 +156,14 @@ impl KeyedVectors {
             normalized: OnceLock::new(),
             lowercase: OnceLock::new(),
             duplicates,
+            invalid_utf8_words: 0,
         }
+    }
+
+    /// Records how many words of the file were decoded by the `unicode_errors` policy.
+    pub(crate) fn with_invalid_utf8_words(mut self, n: usize) -> Self {
+        self.invalid_utf8_words = n;
+        self
     }
 
     /// The number of words.
@@ -278,6 +287,20 @@ impl KeyedVectors {
     /// ```
     pub fn duplicates(&self) -> &Duplicates {
         &self.duplicates
+    }
+
+    /// How many words of the file read were not valid UTF-8 and were decoded by
+    /// [`LoadOptions::unicode_errors`](super::LoadOptions::unicode_errors) (`"replace"` or `"ignore"`); 0 for a
+    /// table built otherwise.
+    ///
+    /// ```
+    /// use oximl_core::embed::{KeyedVectors, LoadOptions, UnicodeErrors};
+    /// let o = LoadOptions::default().unicode_errors(UnicodeErrors::Ignore);
+    /// let kv = KeyedVectors::read_bytes(b"2 1\nna\xefve 1\nok 2\n", &o).unwrap();
+    /// assert_eq!((kv.words()[0].as_str(), kv.invalid_utf8_words()), ("nave", 1));
+    /// ```
+    pub fn invalid_utf8_words(&self) -> usize {
+        self.invalid_utf8_words
     }
 
     /// The vectors scaled to unit length (computed once, on the library's pool, at first use). A zero vector
