@@ -323,7 +323,9 @@ fn duplicated_words_first_wins_and_is_counted() {
 
 #[test]
 fn invalid_utf8_names_the_line() {
-    assert!(format_error(parse(b"2 1\nok 1\nb\xff\xfe 2\n")).starts_with("line 3: invalid UTF-8 at byte 1 of the line"));
+    assert!(
+        format_error(parse(b"2 1\nok 1\nb\xff\xfe 2\n")).starts_with("line 3: invalid UTF-8 at byte 1 of the line")
+    );
     assert!(format_error(parse(b"ok 1\n\xc3 2\n")).starts_with("line 2: invalid UTF-8"));
     let mut bin = b"1 1\n\xffa ".to_vec();
     bin.extend_from_slice(&1.0f32.to_le_bytes());

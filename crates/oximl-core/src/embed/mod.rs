@@ -22,9 +22,11 @@
 //! ```
 
 pub mod average;
+pub mod fasttext;
 pub mod formats;
 pub mod neighbors;
 mod parse;
+pub mod subwords;
 pub mod tokenize;
 pub mod vectors;
 pub mod weights;
@@ -32,6 +34,7 @@ pub mod weights;
 pub use average::{Batch, EmbedOptions, Embedder, OovPolicy};
 pub use formats::{LoadOptions, UnicodeErrors, VectorFormat};
 pub use neighbors::Query;
+pub use subwords::Subwords;
 pub use tokenize::{TokenizeOptions, tokenize};
 pub use vectors::{Duplicates, KeyedVectors};
 pub use weights::{Probabilities, WordWeights};

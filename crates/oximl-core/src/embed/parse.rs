@@ -8,8 +8,8 @@
 use super::formats::{LoadOptions, UnicodeErrors};
 use super::vectors::{KeyedVectors, check_word};
 use crate::{Cancel, Error, Result};
-use std::borrow::Cow;
 use rayon::prelude::*;
+use std::borrow::Cow;
 
 /// The longest text line accepted: 1 MiB, or 64 bytes per declared value when a header declares more (a 300-value
 /// row takes about 3 KB).

@@ -1,9 +1,10 @@
 //! The table of word vectors ([`KeyedVectors`]): words, their vectors, lookups and the unit-normalized copy used
 //! for cosine similarity.
 
+use super::subwords::Subwords;
 use crate::{Error, Result};
 use compact_str::CompactString;
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::sync::OnceLock;
@@ -57,6 +58,7 @@ pub struct KeyedVectors {
     lowercase: OnceLock<FxHashMap<CompactString, usize>>,
     duplicates: Duplicates,
     invalid_utf8_words: usize,
+    subwords: Option<Subwords>,
 }
 
 impl std::fmt::Debug for KeyedVectors {
@@ -157,6 +159,39 @@ impl KeyedVectors {
             lowercase: OnceLock::new(),
             duplicates,
             invalid_utf8_words: 0,
+            subwords: None,
+        }
+    }
+
+    /// Attaches a fastText model's subwords (their columns must equal the table's).
+    pub(crate) fn with_subwords(mut self, subwords: Option<Subwords>) -> Self {
+        self.subwords = subwords;
+        self
+    }
+
+    /// The character n-grams of a fastText model (read from a `.bin`), which give unknown words a vector; `None`
+    /// for other tables.
+    ///
+    /// ```
+    /// let kv = oximl_core::embed::KeyedVectors::new(vec!["a".into()], ndarray::array![[1.0f32]]).unwrap();
+    /// assert!(kv.subwords().is_none());
+    /// ```
+    pub fn subwords(&self) -> Option<&Subwords> {
+        self.subwords.as_ref()
+    }
+
+    /// The vector of `word` as gensim's `kv[word]`: its row if it is in the table, else, for a fastText model,
+    /// the mean of its n-gram vectors ([`Subwords::vector`]); `None` for an unknown word of another table.
+    ///
+    /// ```
+    /// let kv = oximl_core::embed::KeyedVectors::new(vec!["a".into()], ndarray::array![[1.0f32]]).unwrap();
+    /// assert_eq!(kv.word_vector("a").unwrap().to_vec(), [1.0]);
+    /// assert!(kv.word_vector("b").is_none());
+    /// ```
+    pub fn word_vector(&self, word: &str) -> Option<Array1<f32>> {
+        match self.get(word) {
+            Some(v) => Some(v.to_owned()),
+            None => self.subwords.as_ref().map(|s| s.vector(word)),
         }
     }
 
