@@ -341,6 +341,9 @@ impl KeyedVectors {
             _ => true,
         };
         let binary = format == VectorFormat::Word2VecBinary;
+        if self.index_of("").is_some() {
+            return Err(Error::invalid("words", "the empty word cannot be written in a text or word2vec format"));
+        }
         io::write_bytes_atomically(path, |w| {
             if header {
                 writeln!(w, "{} {}", self.len(), self.dim())?;

@@ -126,8 +126,7 @@ pub(crate) fn parse_text(
     let dim = match declared {
         Some((_, d)) => d,
         None => {
-            let line = utf8_line(first_no, first, unicode)?;
-            let d = fields(&line).count().saturating_sub(1);
+            let d = fields(&String::from_utf8_lossy(first)).count().saturating_sub(1);
             if d == 0 {
                 return Err(Error::Format(format!("line {first_no}: a word without values")));
             }
@@ -146,9 +145,9 @@ pub(crate) fn parse_text(
                 let mut words = Vec::with_capacity(chunk.len());
                 let mut invalid = 0;
                 for &(no, line) in chunk {
-                    let line = utf8_line(no, line, unicode)?;
-                    invalid += usize::from(matches!(line, Cow::Owned(_)));
-                    words.push(parse_row(no, &line, dim, &mut data)?);
+                    let word = parse_row(no, line, dim, unicode, &mut data)?;
+                    invalid += usize::from(matches!(word, Cow::Owned(_)));
+                    words.push(word.into_owned());
                 }
                 Ok((words, data, invalid))
             })
@@ -166,16 +165,34 @@ pub(crate) fn parse_text(
     Ok(KeyedVectors::assemble(words, data, dim).with_invalid_utf8_words(invalid_utf8))
 }
 
-/// Appends the `dim` values of text row `line` (number `no`) to `data` and returns its word.
-fn parse_row(no: usize, line: &str, dim: usize, data: &mut Vec<f32>) -> Result<String> {
-    let mut f = fields(line);
-    let word = f.next().unwrap_or_default();
-    check_word(word, &|| format!("line {no}"))?;
+/// Appends the `dim` values of text row `line` (number `no`) to `data` and returns its word, decoded by `policy`
+/// (owned if it was not valid UTF-8). As gensim, the word is what precedes the first separator, even if decoding
+/// leaves it empty; the values must be UTF-8.
+fn parse_row<'a>(
+    no: usize,
+    line: &'a [u8],
+    dim: usize,
+    policy: UnicodeErrors,
+    data: &mut Vec<f32>,
+) -> Result<Cow<'a, str>> {
+    let separator = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
+    let start = line.iter().position(|b| !separator(b)).unwrap_or(line.len());
+    let end = line[start..].iter().position(separator).map_or(line.len(), |e| start + e);
+    let invalid = |at: usize| {
+        Error::Format(format!(
+            "line {no}: invalid UTF-8 at byte {at} of the line (unicode_errors \"replace\" or \"ignore\" decode it)"
+        ))
+    };
+    let word = policy.decode(&line[start..end]).ok_or_else(|| {
+        invalid(start + std::str::from_utf8(&line[start..end]).err().map_or(0, |e| e.valid_up_to()))
+    })?;
+    let values = std::str::from_utf8(&line[end..]).map_err(|e| invalid(end + e.valid_up_to()))?;
+    check_word(&word, &|| format!("line {no}"))?;
     let before = data.len();
-    for v in f {
+    for v in fields(values) {
         if data.len() - before == dim {
             data.truncate(before);
-            let found = fields(line).count() - 1;
+            let found = fields(values).count();
             return Err(Error::Format(format!("line {no}: expected {dim} values, found {found}")));
         }
         let x: f32 = v.parse().map_err(|_| {
@@ -190,17 +207,7 @@ fn parse_row(no: usize, line: &str, dim: usize, data: &mut Vec<f32>) -> Result<S
         let found = data.len() - before;
         return Err(Error::Format(format!("line {no}: expected {dim} values, found {found}")));
     }
-    Ok(word.to_string())
-}
-
-/// Text line `no` decoded by `policy` (owned if it was not valid UTF-8).
-fn utf8_line(no: usize, line: &[u8], policy: UnicodeErrors) -> Result<Cow<'_, str>> {
-    policy.decode(line).ok_or_else(|| {
-        let at = std::str::from_utf8(line).err().map_or(0, |e| e.valid_up_to());
-        Error::Format(format!(
-            "line {no}: invalid UTF-8 at byte {at} of the line (unicode_errors \"replace\" or \"ignore\" decode it)"
-        ))
-    })
+    Ok(word)
 }
 
 /// word2vec binary.

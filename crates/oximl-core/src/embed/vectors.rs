@@ -35,8 +35,9 @@ impl Duplicates {
 /// Word vectors, as gensim's `KeyedVectors`: a vocabulary (row `i` is word `i`) and an `f32` matrix with one row
 /// per word.
 ///
-/// Words are unique (the first occurrence wins, see [`KeyedVectors::duplicates`]), non-empty, without ASCII
-/// whitespace, and every value is finite. A zero vector is allowed: its normalized form stays zero, so its cosine
+/// Words are unique (the first occurrence wins, see [`KeyedVectors::duplicates`]), without ASCII whitespace, and
+/// every value is finite. The empty word is a word, as in gensim (fastText models may have it; the text formats
+/// cannot write it). A zero vector is allowed: its normalized form stays zero, so its cosine
 /// similarity with anything is 0 and it adds nothing to a sentence sum.
 ///
 /// ```
@@ -74,9 +75,6 @@ impl std::fmt::Debug for KeyedVectors {
 
 /// Checks one word of a table; `at` says where it came from (for the message).
 pub(crate) fn check_word(word: &str, at: &dyn Fn() -> String) -> Result<()> {
-    if word.is_empty() {
-        return Err(Error::Format(format!("{}: empty word", at())));
-    }
     if word.bytes().any(|b| b.is_ascii_whitespace()) {
         return Err(Error::Format(format!("{}: word {word:?} contains whitespace", at())));
     }
@@ -88,7 +86,7 @@ impl KeyedVectors {
     /// are counted ([`KeyedVectors::duplicates`]).
     ///
     /// Errors: [`Error::Shape`] if the row count differs from the word count or there are no columns,
-    /// [`Error::InvalidArgument`] for an empty word or one with ASCII whitespace, [`Error::NonFinite`] for a NaN
+    /// [`Error::InvalidArgument`] for a word with ASCII whitespace, [`Error::NonFinite`] for a NaN
     /// or infinite value.
     ///
     /// ```
