@@ -72,6 +72,9 @@ fn reserve<T>(wanted: usize, at_most: usize) -> Result<Vec<T>> {
     Ok(v)
 }
 
+/// A block of parsed text rows: the words, their values, and how many words the policy decoded.
+type Rows = (Vec<String>, Vec<f32>, usize);
+
 /// Lines between cancellation polls while splitting, entries between polls in binary files.
 const POLL_EVERY: usize = 1 << 16;
 
@@ -134,7 +137,7 @@ pub(crate) fn parse_text(
         }
     };
     const CHUNK: usize = 2048;
-    let parts: Vec<Result<(Vec<String>, Vec<f32>, usize)>> = oximl_kernel::install(|| {
+    let parts: Vec<Result<Rows>> = oximl_kernel::install(|| {
         lines
             .par_chunks(CHUNK)
             .map(|chunk| {
@@ -183,9 +186,9 @@ fn parse_row<'a>(
             "line {no}: invalid UTF-8 at byte {at} of the line (unicode_errors \"replace\" or \"ignore\" decode it)"
         ))
     };
-    let word = policy.decode(&line[start..end]).ok_or_else(|| {
-        invalid(start + std::str::from_utf8(&line[start..end]).err().map_or(0, |e| e.valid_up_to()))
-    })?;
+    let word = policy
+        .decode(&line[start..end])
+        .ok_or_else(|| invalid(start + std::str::from_utf8(&line[start..end]).err().map_or(0, |e| e.valid_up_to())))?;
     let values = std::str::from_utf8(&line[end..]).map_err(|e| invalid(end + e.valid_up_to()))?;
     check_word(&word, &|| format!("line {no}"))?;
     let before = data.len();
