@@ -69,6 +69,10 @@ typedef struct {
   size_t words;
   // The number of values per vector.
   size_t dim;
+  // How many words of the file were not valid UTF-8 and were decoded by `"unicode_errors"`.
+  size_t invalid_utf8_words;
+  // The n-gram buckets of a fastText model (0 for other tables: unknown words have no vector).
+  size_t subword_buckets;
 } oximl_embeddings_info;
 
 // Sizes of a ratings set.
@@ -226,7 +230,8 @@ oximl_status oximl_sequential_prune(oximl_sequential *model,
 // "constant_sparsity", "target_sparsity": 0.8, "begin_step": 0}`. Needs exclusive access to `model`.
 //
 // ```c
-// oximl_sequential_prune_low_magnitude(model, "{\"name\": \"constant_sparsity\", \"target_sparsity\": 0.8, \"begin_step\": 0}");
+// const char *schedule = "{\"name\": \"constant_sparsity\", \"target_sparsity\": 0.8, \"begin_step\": 0}";
+// oximl_sequential_prune_low_magnitude(model, schedule);
 // ```
 oximl_status oximl_sequential_prune_low_magnitude(oximl_sequential *model,
                                                   const char *schedule_json);
@@ -251,10 +256,13 @@ oximl_status oximl_sequential_sparsity(const oximl_sequential *model,
                                        size_t *written,
                                        double *total);
 
-// Loads word vectors: word2vec text or binary, GloVe, fastText `.vec` or oximl, detected from the content.
-// `options_json` may be NULL or an object with any of: `"format"` (`"auto"`, `"word2vec_text"`,
-// `"word2vec_binary"`, `"glove"`, `"fasttext"`, `"oximl"`), `"limit"` (read only the first n words), and for
-// sentence vectors `"oov"` (`"skip"` unknown words, `"error"`, or count them as `"zero"` vectors),
+// Loads word vectors: word2vec text or binary, GloVe, fastText `.vec` or `.bin` (a model: unknown words get
+// vectors from their character n-grams), or oximl, detected from the content. `options_json` may be NULL or an
+// object with any of: `"format"` (`"auto"`, `"word2vec_text"`, `"word2vec_binary"`, `"glove"`, `"fasttext"`,
+// `"fasttext_bin"`, `"oximl"`), `"limit"` (read only the first n words), `"unicode_errors"` (`"strict"`, or
+// `"replace"`, `"ignore"`, `"backslashreplace"` for words that are not valid UTF-8, as Python; counted in
+// `oximl_embeddings_info`), and for sentence vectors `"oov"` (`"skip"` unknown words, `"error"`, count them as
+// `"zero"` vectors, or `"subwords"`: their n-gram vectors in a fastText model),
 // `"lowercase_fallback"` (look unknown words up again lowercased), `"tokenizer"` (`{"lowercase": false,
 // "keep_punctuation": false}`), `"sif"` (SIF weights `a / (a + p(w))` with this `a`, e.g. `1e-3`, and `p(w)`
 // from the row order by Zipf's law). (`"word2vec"` is accepted for `"word2vec_text"`.) Errors:
@@ -290,7 +298,7 @@ oximl_status oximl_embeddings_save(const oximl_embeddings *embeddings,
                                    const char *path,
                                    const char *format);
 
-// The number of words and the dimension of a table.
+// The number of words and the dimension of a table, the words decoded by `"unicode_errors"`, the n-gram buckets.
 //
 // ```c
 // oximl_embeddings_info info; oximl_embeddings_get_info(emb, &info); printf("%zu × %zu\n", info.words, info.dim);
@@ -307,8 +315,9 @@ oximl_status oximl_embeddings_word(const oximl_embeddings *embeddings,
                                    size_t index,
                                    const char **out);
 
-// The vector of `word` as stored (not normalized) into `out` (`capacity` floats; dim are needed). A word not
-// in the table is `OXIML_STATUS_INVALID_ARGUMENT`.
+// The vector of `word` as stored (not normalized) into `out` (`capacity` floats; dim are needed); for a word not
+// in a fastText model's table, the mean of its character n-gram vectors (as gensim). Another word not in the
+// table is `OXIML_STATUS_INVALID_ARGUMENT`.
 //
 // ```c
 // float v[100]; oximl_embeddings_word_vector(emb, "king", v, 100);

@@ -5,7 +5,7 @@
 use ndarray::array;
 use oximl_core::Persist;
 use oximl_core::data::{MinMaxScaler, StandardScaler};
-use oximl_core::embed::{KeyedVectors, LoadOptions, VectorFormat};
+use oximl_core::embed::{KeyedVectors, LoadOptions, UnicodeErrors, VectorFormat};
 use oximl_core::kernel::Activation;
 use oximl_core::mf::{self, Algorithm, Als, FunkSvd, ImplicitAls, Ratings};
 use oximl_core::nn::{Compiled, Dense, FitOptions, Initializer, Layer, Loss, Metric, Sequential};
@@ -183,6 +183,14 @@ fn embeddings() -> Result<()> {
     );
     write("embed_oximl", "four", &bytes);
     write("embed_load_options", "auto", [b"{}\n", &bytes[..]].concat());
+    // A fastText model written by gensim (tests/fixtures/embed/make_fixtures.py).
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/embed/tiny.bin");
+    let model = std::fs::read(model).expect("the fixture tests/fixtures/embed/tiny.bin");
+    write("embed_fasttext_bin", "tiny", &model);
+    write("embed_fasttext_bin", "truncated", &model[..model.len() / 2]);
+    let options = LoadOptions::default().unicode_errors(UnicodeErrors::Replace).limit(5);
+    write("embed_load_options", "fasttext-bin", [json(&options).as_bytes(), b"\n", &model].concat());
+    write("embed_load_options", "replace", [json(&options).as_bytes(), b"\n", b"2 1\na\xff 1\nb 2\n"].concat());
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 
 use crate::{config_and_data, sealed};
 use oximl_core::Persist;
-use oximl_core::embed::{Embedder, KeyedVectors, LoadOptions, VectorFormat};
+use oximl_core::embed::{EmbedOptions, Embedder, KeyedVectors, LoadOptions, OovPolicy, VectorFormat};
 
 /// The `kind` of an embeddings file (as the core writes it).
 const KIND: &str = "embeddings";
@@ -17,9 +17,15 @@ fn load(data: &[u8], options: &LoadOptions) {
         let _ = embedder.sentence_vector(&words[..words.len().min(2)]);
         let _ = embedder.embed_text(&words[..words.len().min(3)].join(" "));
     }
+    if kv.subwords().is_some() {
+        let _ = kv.word_vector("unseen-wörd");
+        let subwords = EmbedOptions { oov: OovPolicy::Subwords, ..EmbedOptions::default() };
+        let _ = Embedder::new(&kv).options(subwords).embed_text("unseen wörds");
+    }
     let bytes = kv.to_bytes().expect("round trip: a loaded table must save");
     let back = KeyedVectors::read_bytes(&bytes, &LoadOptions::default()).expect("round trip: a saved table must load");
     assert!(back.words() == kv.words(), "round trip: the words changed");
+    assert!(back.subwords() == kv.subwords(), "round trip: the subwords changed");
     let bits = |k: &KeyedVectors| k.vectors().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     assert!(bits(&back) == bits(&kv), "round trip: the vectors changed");
 }
@@ -46,6 +52,11 @@ pub fn glove(data: &[u8]) {
 /// `KeyedVectors::read_bytes` as fastText `.vec`.
 pub fn fasttext(data: &[u8]) {
     with_format(data, VectorFormat::FastText);
+}
+
+/// `KeyedVectors::read_bytes` as a fastText model (`.bin`: header, dictionary, input and output matrices).
+pub fn fasttext_bin(data: &[u8]) {
+    with_format(data, VectorFormat::FastTextBin);
 }
 
 /// `KeyedVectors::read_bytes` as an oximl file, or its sealed form.

@@ -40,6 +40,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("embed_word2vec_binary", embed::word2vec_binary),
     ("embed_glove", embed::glove),
     ("embed_fasttext", embed::fasttext),
+    ("embed_fasttext_bin", embed::fasttext_bin),
     ("embed_oximl", embed::oximl),
     ("embed_load_options", embed::load_options),
     ("standard_scaler", data::standard_scaler),

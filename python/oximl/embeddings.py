@@ -6,9 +6,13 @@
 >>> kv.embed(["the cat sat", "a dog"]).shape  # doctest: +SKIP
 (2, 300)
 
+fastText models (``.bin``, read by ``load_facebook_vectors`` or ``load``) give unknown words a vector from their
+character n-grams, as gensim's ``FastTextKeyedVectors``: ``kv["unseen"]``.
+
 Sentence-vector options (keywords of ``embed`` and ``sentence_vector``): ``oov`` is "skip" (unknown words are
-ignored), "error" (an unknown word raises ``InvalidArgumentError``, a ``ValueError``) or "zero" (unknown words
-count as zero vectors: a text of unknown words gets a zero vector instead of none); ``lowercase`` and
+ignored), "error" (an unknown word raises ``InvalidArgumentError``, a ``ValueError``), "zero" (unknown words
+count as zero vectors: a text of unknown words gets a zero vector instead of none) or "subwords" (a fastText
+model's n-gram vector, weight 1); ``lowercase`` and
 ``keep_punctuation`` configure the tokenizer (see ``tokenize``); ``lowercase_fallback`` looks an unknown word up
 again lowercased; ``weights`` multiplies each word's vector (one float per table row, e.g. ``kv.sif_weights()``).
 A text without a known word has no direction: ``embed`` gives it a zero row (``return_found=True`` tells which),
@@ -18,6 +22,7 @@ A text without a known word has no direction: ``embed`` gives it a zero row (``r
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Iterable, Sequence, Union
 
 import numpy as np
@@ -26,10 +31,17 @@ from oximl import _oximl
 from oximl._config import dumps
 from oximl.errors import ShapeError
 
-__all__ = ["KeyedVectors", "tokenize"]
+__all__ = ["KeyedVectors", "load_facebook_vectors", "tokenize"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 Text = Union[str, Sequence[str]]
+
+
+def load_facebook_vectors(path: PathLike, unicode_errors: str | None = None) -> KeyedVectors:
+    """gensim's ``load_facebook_vectors``: a fastText model (``.bin``), whose unknown words get vectors from their
+    character n-grams (``kv["unseen"]``, ``embed(..., oov="subwords")``). gensim decodes invalid UTF-8 words with
+    ``unicode_errors="backslashreplace"``; oximl refuses them unless asked."""
+    return KeyedVectors.load(path, "fasttext_bin", None, unicode_errors)
 
 
 def tokenize(text: str, lowercase: bool = False, keep_punctuation: bool = False) -> list[str]:
@@ -58,20 +70,31 @@ class KeyedVectors:
         return kv
 
     @classmethod
-    def load(cls, path: PathLike, format: str = "auto", limit: int | None = None) -> KeyedVectors:
-        """Reads word2vec text or binary, GloVe, fastText ``.vec`` or oximl files (``format="auto"`` detects it
-        from the content; else "word2vec_text" (or "word2vec"), "word2vec_binary", "glove", "fasttext", "oximl");
-        ``limit`` reads only the first entries. A malformed file raises ``FormatError`` (an ``OSError``) naming
-        the line; a NaN or infinite value ``NonFiniteError``. Ctrl-C stops it (``KeyboardInterrupt``)."""
-        options = dumps("load options", {"format": format, "limit": limit})
-        return cls._wrap(_oximl.KeyedVectors.load(os.fspath(path), options))
+    def load(cls, path: PathLike, format: str = "auto", limit: int | None = None,
+             unicode_errors: str | None = None) -> KeyedVectors:
+        """Reads word2vec text or binary, GloVe, fastText ``.vec`` or ``.bin``, or oximl files (``format="auto"``
+        detects it from the content; else "word2vec_text" (or "word2vec"), "word2vec_binary", "glove",
+        "fasttext", "fasttext_bin", "oximl"); ``limit`` reads only the first entries. Words that are not valid
+        UTF-8 raise ``FormatError`` unless ``unicode_errors`` is "replace", "ignore" or "backslashreplace" (as
+        Python's decoder; a warning gives their count, also in ``invalid_utf8_words``). A malformed file raises
+        ``FormatError`` (an ``OSError``) naming the line; a NaN or infinite value ``NonFiniteError``. Ctrl-C stops
+        it (``KeyboardInterrupt``)."""
+        options: dict[str, Any] = {"format": format, "limit": limit}
+        if unicode_errors is not None:
+            options["unicode_errors"] = unicode_errors
+        kv = cls._wrap(_oximl.KeyedVectors.load(os.fspath(path), dumps("load options", options)))
+        if kv.invalid_utf8_words:
+            warnings.warn(f"{os.fspath(path)}: {kv.invalid_utf8_words} words were not valid UTF-8 and were decoded "
+                          f"with unicode_errors={unicode_errors!r}", UnicodeWarning, stacklevel=2)
+        return kv
 
     @classmethod
     def load_word2vec_format(cls, fname: PathLike, binary: bool = False, limit: int | None = None,
-                             no_header: bool = False) -> KeyedVectors:
-        """gensim's loader: word2vec text, or binary with ``binary=True``; ``no_header=True`` for GloVe files."""
+                             no_header: bool = False, unicode_errors: str | None = None) -> KeyedVectors:
+        """gensim's loader: word2vec text, or binary with ``binary=True``; ``no_header=True`` for GloVe files;
+        ``unicode_errors`` as gensim's ("strict" unless given)."""
         fmt = "glove" if no_header else "word2vec_binary" if binary else "word2vec_text"
-        return cls.load(fname, fmt, limit)
+        return cls.load(fname, fmt, limit, unicode_errors)
 
     def save(self, path: PathLike) -> None:
         """Writes the oximl format, the fastest to load again."""
@@ -87,10 +110,10 @@ class KeyedVectors:
         return isinstance(word, str) and word in self._core
 
     def __getitem__(self, key: str | Sequence[str]) -> np.ndarray:
-        """The vector of a word (a copy), or a (len(keys), dim) matrix for a list of words; ``KeyError`` if a word
-        is not in the table."""
+        """The vector of a word (a copy), or a (len(keys), dim) matrix for a list of words. An unknown word gets
+        its character n-gram vector in a fastText model (as gensim), else ``KeyError``."""
         if isinstance(key, str):
-            v = self._core.get(key)
+            v = self._core.word_vector(key)
             if v is None:
                 raise KeyError(f"word {key!r} not in vocabulary")
             return v
@@ -120,6 +143,16 @@ class KeyedVectors:
     def vectors(self) -> np.ndarray:
         """The table (words × vector_size, float32) as a read-only view, without a copy."""
         return self._core.vectors
+
+    @property
+    def invalid_utf8_words(self) -> int:
+        """How many words of the file were not valid UTF-8 and were decoded by ``unicode_errors``."""
+        return self._core.invalid_utf8_words
+
+    @property
+    def subwords(self) -> tuple[int, int, int] | None:
+        """``(min_n, max_n, buckets)`` of a fastText model's character n-grams, or None for other tables."""
+        return self._core.subwords
 
     @property
     def duplicates(self) -> tuple[int, list[str]]:

@@ -66,10 +66,13 @@ impl oximl_embeddings {
     }
 }
 
-/// Loads word vectors: word2vec text or binary, GloVe, fastText `.vec` or oximl, detected from the content.
-/// `options_json` may be NULL or an object with any of: `"format"` (`"auto"`, `"word2vec_text"`,
-/// `"word2vec_binary"`, `"glove"`, `"fasttext"`, `"oximl"`), `"limit"` (read only the first n words), and for
-/// sentence vectors `"oov"` (`"skip"` unknown words, `"error"`, or count them as `"zero"` vectors),
+/// Loads word vectors: word2vec text or binary, GloVe, fastText `.vec` or `.bin` (a model: unknown words get
+/// vectors from their character n-grams), or oximl, detected from the content. `options_json` may be NULL or an
+/// object with any of: `"format"` (`"auto"`, `"word2vec_text"`, `"word2vec_binary"`, `"glove"`, `"fasttext"`,
+/// `"fasttext_bin"`, `"oximl"`), `"limit"` (read only the first n words), `"unicode_errors"` (`"strict"`, or
+/// `"replace"`, `"ignore"`, `"backslashreplace"` for words that are not valid UTF-8, as Python; counted in
+/// `oximl_embeddings_info`), and for sentence vectors `"oov"` (`"skip"` unknown words, `"error"`, count them as
+/// `"zero"` vectors, or `"subwords"`: their n-gram vectors in a fastText model),
 /// `"lowercase_fallback"` (look unknown words up again lowercased), `"tokenizer"` (`{"lowercase": false,
 /// "keep_punctuation": false}`), `"sif"` (SIF weights `a / (a + p(w))` with this `a`, e.g. `1e-3`, and `p(w)`
 /// from the row order by Zipf's law). (`"word2vec"` is accepted for `"word2vec_text"`.) Errors:
@@ -144,9 +147,13 @@ pub struct oximl_embeddings_info {
     pub words: usize,
     /// The number of values per vector.
     pub dim: usize,
+    /// How many words of the file were not valid UTF-8 and were decoded by `"unicode_errors"`.
+    pub invalid_utf8_words: usize,
+    /// The n-gram buckets of a fastText model (0 for other tables: unknown words have no vector).
+    pub subword_buckets: usize,
 }
 
-/// The number of words and the dimension of a table.
+/// The number of words and the dimension of a table, the words decoded by `"unicode_errors"`, the n-gram buckets.
 ///
 /// ```c
 /// oximl_embeddings_info info; oximl_embeddings_get_info(emb, &info); printf("%zu × %zu\n", info.words, info.dim);
@@ -159,7 +166,12 @@ pub extern "C" fn oximl_embeddings_get_info(
     guard(|| {
         let slot = out_slot("out", out)?;
         let kv = &handle("embeddings", embeddings)?.kv;
-        slot.write(oximl_embeddings_info { words: kv.len(), dim: kv.dim() });
+        slot.write(oximl_embeddings_info {
+            words: kv.len(),
+            dim: kv.dim(),
+            invalid_utf8_words: kv.invalid_utf8_words(),
+            subword_buckets: kv.subwords().map_or(0, |s| s.ngrams().nrows()),
+        });
         Ok(())
     })
 }
@@ -186,8 +198,9 @@ pub extern "C" fn oximl_embeddings_word(
     })
 }
 
-/// The vector of `word` as stored (not normalized) into `out` (`capacity` floats; dim are needed). A word not
-/// in the table is `OXIML_STATUS_INVALID_ARGUMENT`.
+/// The vector of `word` as stored (not normalized) into `out` (`capacity` floats; dim are needed); for a word not
+/// in a fastText model's table, the mean of its character n-gram vectors (as gensim). Another word not in the
+/// table is `OXIML_STATUS_INVALID_ARGUMENT`.
 ///
 /// ```c
 /// float v[100]; oximl_embeddings_word_vector(emb, "king", v, 100);
@@ -202,7 +215,8 @@ pub extern "C" fn oximl_embeddings_word_vector(
     guard(|| {
         let e = handle("embeddings", embeddings)?;
         let word = text("word", word)?;
-        let v = e.kv.get(word).ok_or_else(|| Error::invalid("word", format!("{word:?} is not in the vocabulary")))?;
+        let v = e.kv.word_vector(word);
+        let v = v.ok_or_else(|| Error::invalid("word", format!("{word:?} is not in the vocabulary")))?;
         output("out", out, capacity, 1, e.kv.dim())?.row_mut(0).assign(&v);
         Ok(())
     })

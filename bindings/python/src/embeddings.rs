@@ -74,8 +74,8 @@ impl PyKeyedVectors {
         Ok(PyKeyedVectors { inner: detach(py, move || KeyedVectors::new(words, v.to_owned()))? })
     }
 
-    /// Reads a file in any format; `options` is the core's `LoadOptions` as JSON (`format`, `limit`). Ctrl-C
-    /// stops it.
+    /// Reads a file in any format; `options` is the core's `LoadOptions` as JSON (`format`, `limit`,
+    /// `unicode_errors`). Ctrl-C stops it.
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf, options: &str) -> PyResult<Self> {
         let options: LoadOptions = from_json(py, "load options", options)?;
@@ -127,6 +127,18 @@ impl PyKeyedVectors {
         (d.count, d.examples.clone())
     }
 
+    /// How many words of the file were not valid UTF-8 and were decoded by `unicode_errors`.
+    #[getter]
+    fn invalid_utf8_words(&self) -> usize {
+        self.inner.invalid_utf8_words()
+    }
+
+    /// `(min_n, max_n, buckets)` of a fastText model's character n-grams, or None.
+    #[getter]
+    fn subwords(&self) -> Option<(usize, usize, usize)> {
+        self.inner.subwords().map(|s| (s.minn(), s.maxn(), s.ngrams().nrows()))
+    }
+
     /// The table (words × dim) as a read-only view that keeps this object alive.
     #[getter]
     fn vectors<'py>(slf: &Bound<'py, Self>) -> Bound<'py, PyArray2<f32>> {
@@ -146,6 +158,12 @@ impl PyKeyedVectors {
     /// A copy of the vector of `word`, or None.
     fn get<'py>(&self, py: Python<'py>, word: &str) -> Option<Bound<'py, PyArray1<f32>>> {
         self.inner.get(word).map(|v| v.to_pyarray(py))
+    }
+
+    /// The vector of `word`, from its character n-grams if it is unknown and the table is a fastText model; None
+    /// for another unknown word.
+    fn word_vector<'py>(&self, py: Python<'py>, word: &str) -> Option<Bound<'py, PyArray1<f32>>> {
+        self.inner.word_vector(word).map(|v| v.into_pyarray(py))
     }
 
     fn similarity(&self, py: Python<'_>, a: &str, b: &str) -> PyResult<f32> {

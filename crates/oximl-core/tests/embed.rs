@@ -7,7 +7,8 @@ use ndarray_rand::rand::rngs::StdRng;
 use ndarray_rand::rand::{Rng, SeedableRng};
 use ndarray_rand::rand_distr::Uniform;
 use oximl_core::embed::{
-    Embedder, KeyedVectors, LoadOptions, OovPolicy, Probabilities, TokenizeOptions, VectorFormat, WordWeights,
+    Embedder, KeyedVectors, LoadOptions, OovPolicy, Probabilities, TokenizeOptions, UnicodeErrors, VectorFormat,
+    WordWeights,
 };
 use oximl_core::{Cancel, Error, Persist};
 use std::collections::HashMap;
@@ -322,12 +323,49 @@ fn duplicated_words_first_wins_and_is_counted() {
 
 #[test]
 fn invalid_utf8_names_the_line() {
-    assert_eq!(format_error(parse(b"2 1\nok 1\nb\xff\xfe 2\n")), "line 3: invalid UTF-8 at byte 1 of the line");
+    assert!(
+        format_error(parse(b"2 1\nok 1\nb\xff\xfe 2\n")).starts_with("line 3: invalid UTF-8 at byte 1 of the line")
+    );
     assert!(format_error(parse(b"ok 1\n\xc3 2\n")).starts_with("line 2: invalid UTF-8"));
     let mut bin = b"1 1\n\xffa ".to_vec();
     bin.extend_from_slice(&1.0f32.to_le_bytes());
     let m = format_error(KeyedVectors::read_bytes(&bin, &LoadOptions::default().format(VectorFormat::Word2VecBinary)));
     assert!(m.contains("entry 1") && m.contains("UTF-8"), "{m}");
+}
+
+#[test]
+fn unicode_errors_replace_or_ignore_as_python_and_count_the_words() {
+    // Python: b"b\xff\xfe".decode("utf-8", "replace") == "b\ufffd\ufffd"; b"\xe2\x82".decode(.., "replace") == "\ufffd"
+    // (one maximal invalid sequence); "ignore" drops the bytes.
+    let text = b"3 1\nok 1\nb\xff\xfe 2\nx\xe2\x82y 3\n";
+    let mut bin = b"3 1\n".to_vec();
+    for (w, v) in [(&b"ok"[..], 1.0f32), (b"b\xff\xfe", 2.0), (b"x\xe2\x82y", 3.0)] {
+        bin.extend_from_slice(w);
+        bin.push(b' ');
+        bin.extend_from_slice(&v.to_le_bytes());
+    }
+    for (bytes, format) in [(&text[..], VectorFormat::Word2VecText), (&bin[..], VectorFormat::Word2VecBinary)] {
+        let read = |u| KeyedVectors::read_bytes(bytes, &LoadOptions::default().format(format).unicode_errors(u));
+        assert!(matches!(read(UnicodeErrors::Strict), Err(Error::Format(_))));
+        let kv = read(UnicodeErrors::Replace).unwrap();
+        assert_eq!(kv.words(), ["ok", "b\u{fffd}\u{fffd}", "x\u{fffd}y"]);
+        assert_eq!((kv.invalid_utf8_words(), kv.vectors()[[2, 0]]), (2, 3.0));
+        let kv = read(UnicodeErrors::Ignore).unwrap();
+        assert_eq!((kv.words(), kv.invalid_utf8_words()), (&["ok".to_string(), "b".into(), "xy".into()][..], 2));
+        assert_eq!(parse(b"ok 1\n").unwrap().invalid_utf8_words(), 0);
+    }
+    // Words that become equal are duplicates (the first wins, as gensim); a word of invalid bytes only is lost.
+    let ignore = LoadOptions::default().unicode_errors(UnicodeErrors::Ignore);
+    let kv = KeyedVectors::read_bytes(b"a\xff 1\na\xfe 2\n", &ignore).unwrap();
+    assert_eq!((kv.len(), kv.duplicates().count, kv.invalid_utf8_words()), (1, 1, 2));
+    assert_eq!(KeyedVectors::read_bytes(b"1 1\n\xff 1\n", &ignore).unwrap().words(), [""]); // as gensim
+    let mut bin = b"1 1\n\xff ".to_vec();
+    bin.extend_from_slice(&1.0f32.to_le_bytes());
+    let kv = KeyedVectors::read_bytes(&bin, &ignore.format(VectorFormat::Word2VecBinary)).unwrap();
+    assert_eq!(kv.words(), [""]); // as gensim
+    let o: LoadOptions = serde_json::from_str(r#"{"unicode_errors": "replace"}"#).unwrap();
+    assert_eq!(o.get_unicode_errors(), UnicodeErrors::Replace);
+    assert!(serde_json::from_str::<LoadOptions>(r#"{"unicode_errors": "backslash"}"#).is_err());
 }
 
 #[test]
@@ -379,7 +417,13 @@ fn other_bad_arguments() {
     let mut out = Array1::zeros(3);
     assert!(matches!(Embedder::new(&kv).sentence_vector_into(&["a"], out.view_mut()), Err(Error::Shape { .. })));
     assert!(matches!(KeyedVectors::new(vec!["a".into()], Array2::zeros((2, 2))), Err(Error::Shape { .. })));
-    assert!(matches!(KeyedVectors::new(vec!["".into()], Array2::zeros((1, 2))), Err(Error::InvalidArgument { .. })));
+    // The empty word is a word (gensim's test model toy-model-pretrained.bin has it), not writable as text.
+    let empty = KeyedVectors::new(vec!["".into()], Array2::zeros((1, 2))).unwrap();
+    for format in [VectorFormat::Word2VecText, VectorFormat::Glove, VectorFormat::Word2VecBinary] {
+        let r = empty.save_as(std::env::temp_dir().join("oximl-empty-word"), format);
+        assert!(matches!(r, Err(Error::InvalidArgument { .. })), "{r:?}");
+    }
+    assert_eq!(KeyedVectors::from_bytes(&empty.to_bytes().unwrap()).unwrap().words(), [""]);
     assert!(matches!(
         kv.save_as(std::env::temp_dir().join("x"), VectorFormat::Auto),
         Err(Error::InvalidArgument { .. })

@@ -33,6 +33,9 @@ pub enum OovPolicy {
     /// Count it as a zero vector. The normalized direction is the same as with `Skip`; the difference is that a
     /// text whose words are all unknown gives a zero vector (`Some`, `found = true`) instead of no result.
     Zero,
+    /// Give it the vector of its character n-grams ([`KeyedVectors::word_vector`], weight 1 with weights), as
+    /// fastText; needs a table read from a fastText model (else [`Error::InvalidArgument`]).
+    Subwords,
 }
 
 /// How sentence vectors are made, as data: the names and defaults of these settings for every front door (the JSON
@@ -47,7 +50,7 @@ pub enum OovPolicy {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EmbedOptions {
-    /// Unknown words: `"skip"` (default), `"error"` or `"zero"` ([`OovPolicy`]).
+    /// Unknown words: `"skip"` (default), `"error"`, `"zero"` or `"subwords"` ([`OovPolicy`]).
     pub oov: OovPolicy,
     /// Look unknown words up again lowercased ([`KeyedVectors::lookup`]).
     pub lowercase_fallback: bool,
@@ -104,11 +107,21 @@ struct Gather {
     weights: Vec<f32>,
     offsets: Vec<usize>,
     found: Vec<bool>,
+    /// The n-gram vectors of unknown words ([`OovPolicy::Subwords`]), `dim` values each, and their segments.
+    oov_vectors: Vec<f32>,
+    oov_segments: Vec<usize>,
 }
 
 impl Default for Gather {
     fn default() -> Self {
-        Gather { rows: Vec::new(), weights: Vec::new(), offsets: vec![0], found: Vec::new() }
+        Gather {
+            rows: Vec::new(),
+            weights: Vec::new(),
+            offsets: vec![0],
+            found: Vec::new(),
+            oov_vectors: Vec::new(),
+            oov_segments: Vec::new(),
+        }
     }
 }
 
@@ -118,6 +131,16 @@ impl Gather {
         self.weights.clear();
         self.offsets.truncate(1);
         self.found.clear();
+        self.oov_vectors.clear();
+        self.oov_segments.clear();
+    }
+
+    /// The n-gram vectors of the unknown words of segment `s`.
+    fn oov_of(&self, s: usize, dim: usize) -> impl Iterator<Item = &[f32]> {
+        self.oov_segments
+            .iter()
+            .zip(self.oov_vectors.chunks_exact(dim))
+            .filter_map(move |(o, v)| (*o == s).then_some(v))
     }
 
     fn end_segment(&mut self, found: bool) {
@@ -224,6 +247,16 @@ impl<'a> Embedder<'a> {
             None => match self.oov {
                 OovPolicy::Skip => Ok(false),
                 OovPolicy::Zero => Ok(true),
+                OovPolicy::Subwords => {
+                    let sub = self.kv.subwords().ok_or_else(|| {
+                        Error::invalid("oov", "\"subwords\" needs a table read from a fastText model (.bin)")
+                    })?;
+                    let start = g.oov_vectors.len();
+                    g.oov_vectors.resize(start + self.kv.dim(), 0.0);
+                    sub.vector_into(t, ArrayViewMut1::from(&mut g.oov_vectors[start..]));
+                    g.oov_segments.push(g.found.len());
+                    Ok(true)
+                }
                 OovPolicy::Error => {
                     Err(Error::invalid("tokens", format!("word {t:?} (token {pos}) is not in the vocabulary")))
                 }
@@ -259,11 +292,17 @@ impl<'a> Embedder<'a> {
     fn sum_segments(&self, g: &Gather, mut out: ArrayViewMut2<'_, f32>) -> Result<()> {
         let weights = self.weights.map(|_| &g.weights[..]);
         oximl_kernel::reduce::segment_sum_rows(self.kv.vectors(), &g.rows, weights, &g.offsets, out.view_mut())?;
+        for (s, v) in g.oov_segments.iter().zip(g.oov_vectors.chunks_exact(self.kv.dim())) {
+            out.row_mut(*s).iter_mut().zip(v).for_each(|(o, x)| *o += x);
+        }
         for (s, (mut row, &found)) in out.rows_mut().into_iter().zip(&g.found).enumerate() {
             if row.iter().any(|x| !x.is_finite()) {
                 // The f32 sum overflowed (finite vectors near f32::MAX): sum again in f64, where it cannot.
                 let segment = g.offsets[s]..g.offsets[s + 1];
-                let sum = self.sum_f64(&g.rows[segment.clone()], weights.map(|w| &w[segment]));
+                let mut sum = self.sum_f64(&g.rows[segment.clone()], weights.map(|w| &w[segment]));
+                for v in g.oov_of(s, self.kv.dim()) {
+                    sum.iter_mut().zip(v).for_each(|(t, &x)| *t += f64::from(x));
+                }
                 let max = sum.iter().fold(0.0f64, |m, x| m.max(x.abs()));
                 if !max.is_finite() {
                     return Err(Error::NonFinite(format!("the sentence vector of text {s} of the block")));

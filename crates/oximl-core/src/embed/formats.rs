@@ -6,32 +6,39 @@
 //! | word2vec text, fastText `.vec` | `<words> <dims>` | `word v1 v2 …` |
 //! | GloVe | none | `word v1 v2 …` (the first row sets the dimension) |
 //! | word2vec binary | `<words> <dims>` | `word` + space + `dims` little-endian `f32` (+ an optional newline) |
-//! | oximl | safetensors, kind `"embeddings"` | tensor `vectors` (`F32`, words × dims) and tensor `vocab` (`U8`: the words in row order, UTF-8, joined by `\n`); config `{"words": n, "dim": d}` |
+//! | fastText model (`.bin`, read only) | see [`super::fasttext`] | words, n-gram buckets |
+//! | oximl | safetensors, kind `"embeddings"` | tensor `vectors` (`F32`, words × dims) and tensor `vocab` (`U8`: the words in row order, UTF-8, joined by `\n`); config `{"words": n, "dim": d}`; for a fastText model also tensor `ngrams` (`F32`, buckets × dims) and config `"subwords": {"minn": 3, "maxn": 6}` |
 //!
-//! Detection ([`VectorFormat::Auto`]) looks at the content only: a safetensors header → oximl; a first line of
+//! Detection ([`VectorFormat::Auto`]) looks at the content only: a safetensors header → oximl; fastText's magic
+//! number, or a plausible header of its older format → fastText `.bin`; a first line of
 //! two integers → word2vec (text if the next line is a word and `dims` numbers, binary otherwise); anything else
 //! → GloVe. (A GloVe file whose first row is a 1-dimensional vector for a number-word, like `7 0.5`, reads as a
 //! header: name the format explicitly for such files.) fastText `.vec` is the word2vec text syntax.
 //!
 //! Fields are separated by spaces or tabs, `\r\n` line ends are accepted, blank lines are skipped. Every row must
-//! have exactly `dims` numbers; every value must be finite; text must be UTF-8; the number of rows must match the
+//! have exactly `dims` numbers; every value must be finite; words must be UTF-8 (or decoded by
+//! [`LoadOptions::unicode_errors`], as gensim's `unicode_errors`); the number of rows must match the
 //! header (unless `limit` stops reading first); a text line may not exceed 1 MiB (or 64 bytes per value the
 //! header declares, if more). Errors name the line (text) or the entry and byte offset (binary). Files are
 //! memory-mapped, and text rows are parsed in parallel on the library's pool.
 //!
 //! Format names (serde, JSON from C, `format=` in Python): `"auto"`, `"word2vec_text"` (also accepted:
-//! `"word2vec"`, the former Python spelling), `"word2vec_binary"`, `"glove"`, `"fasttext"`, `"oximl"`.
+//! `"word2vec"`, the former Python spelling), `"word2vec_binary"`, `"glove"`, `"fasttext"`, `"fasttext_bin"`,
+//! `"oximl"`.
 //!
 //! Two families of entry points: [`KeyedVectors::read`] reads any of these formats (detected or named), and the
 //! [`Persist`] methods (`save`, `load`, `to_bytes`, `from_bytes`) handle the oximl format only, as for every
 //! model kind.
 
+use super::fasttext::{looks_like_fasttext, parse_fasttext};
 use super::parse::{fields, line_limit, parse_binary, parse_header, parse_text, split_line};
+use super::subwords::Subwords;
 use super::vectors::KeyedVectors;
 use crate::io::{self, Loaded, Persist, Storage, TensorRef};
 use crate::{Cancel, Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
@@ -65,6 +72,10 @@ pub enum VectorFormat {
     FastText,
     /// oximl's own format (see [`crate::io`]), the fastest to reload.
     Oximl,
+    /// fastText's native model (`.bin`, read only): the word vectors and the [`Subwords`] that give unknown
+    /// words a vector (see [`super::fasttext`]).
+    #[serde(rename = "fasttext_bin")]
+    FastTextBin,
 }
 
 impl VectorFormat {
@@ -86,13 +97,16 @@ impl VectorFormat {
         if io::looks_like_oximl(bytes) {
             return Ok(VectorFormat::Oximl);
         }
+        if looks_like_fasttext(bytes) {
+            return Ok(VectorFormat::FastTextBin);
+        }
         let header = split_line(bytes, line_limit(None)).and_then(|(first, rest)| Some((parse_header(first)?, rest)));
         let Some(((_, dim), rest)) = header else {
             return Ok(VectorFormat::Glove);
         };
         let second = split_line(rest, line_limit(Some(dim))).map(|(second, _)| second);
-        let is_text = second.and_then(|s| std::str::from_utf8(s).ok()).is_some_and(|line| {
-            let mut fields = fields(line);
+        let is_text = second.map(String::from_utf8_lossy).is_some_and(|line| {
+            let mut fields = fields(&line);
             fields.next().is_some() && {
                 let values: Vec<&str> = fields.collect();
                 values.len() == dim && values.iter().all(|v| v.parse::<f32>().is_ok())
@@ -106,11 +120,65 @@ impl VectorFormat {
     }
 }
 
+/// What to do with a word whose bytes are not valid UTF-8, as Python's (and gensim's) `unicode_errors`:
+/// `"strict"` (the default: an [`Error::Format`] naming the line or entry), `"replace"` (each invalid sequence
+/// becomes U+FFFD, as Python's decoder does), `"ignore"` (invalid bytes are dropped) or `"backslashreplace"`
+/// (each invalid byte becomes `\xNN`, what gensim's `load_facebook_vectors` falls back to). The words decoded so
+/// are counted: [`KeyedVectors::invalid_utf8_words`].
+///
+/// ```
+/// use oximl_core::embed::UnicodeErrors;
+/// assert_eq!(UnicodeErrors::Replace.decode(b"caf\xe9").as_deref(), Some("caf\u{fffd}"));
+/// assert_eq!(UnicodeErrors::Ignore.decode(b"caf\xe9").as_deref(), Some("caf"));
+/// assert_eq!(UnicodeErrors::BackslashReplace.decode(b"caf\xe9").as_deref(), Some("caf\\xe9"));
+/// assert_eq!(UnicodeErrors::Strict.decode(b"caf\xe9"), None);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnicodeErrors {
+    /// Invalid UTF-8 is an error.
+    #[default]
+    Strict,
+    /// Each maximal invalid sequence becomes U+FFFD (`String::from_utf8_lossy`, the same as Python).
+    Replace,
+    /// Invalid bytes are dropped.
+    Ignore,
+    /// Each invalid byte becomes `\xNN` (two lowercase hex digits).
+    #[serde(rename = "backslashreplace")]
+    BackslashReplace,
+}
+
+impl UnicodeErrors {
+    /// `bytes` as text: borrowed if valid UTF-8, owned if decoded by the policy, `None` if invalid under
+    /// [`UnicodeErrors::Strict`].
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use oximl_core::embed::UnicodeErrors;
+    /// assert!(matches!(UnicodeErrors::Strict.decode(b"ok"), Some(Cow::Borrowed("ok"))));
+    /// ```
+    pub fn decode(self, bytes: &[u8]) -> Option<Cow<'_, str>> {
+        if let Ok(s) = std::str::from_utf8(bytes) {
+            return Some(Cow::Borrowed(s));
+        }
+        match self {
+            UnicodeErrors::Strict => None,
+            UnicodeErrors::Replace => Some(Cow::Owned(String::from_utf8_lossy(bytes).into_owned())),
+            UnicodeErrors::Ignore => Some(Cow::Owned(bytes.utf8_chunks().map(|c| c.valid()).collect())),
+            UnicodeErrors::BackslashReplace => Some(Cow::Owned(bytes.utf8_chunks().fold(String::new(), |mut s, c| {
+                s.push_str(c.valid());
+                c.invalid().iter().for_each(|b| s.push_str(&format!("\\x{b:02x}")));
+                s
+            }))),
+        }
+    }
+}
+
 /// How to read a word-vector file.
 ///
 /// ```
-/// use oximl_core::embed::{LoadOptions, VectorFormat};
-/// let o = LoadOptions::default().format(VectorFormat::Glove).limit(100_000);
+/// use oximl_core::embed::{LoadOptions, UnicodeErrors, VectorFormat};
+/// let o = LoadOptions::default().format(VectorFormat::Glove).limit(100_000).unicode_errors(UnicodeErrors::Ignore);
 /// assert_eq!(o.get_limit(), Some(100_000));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +186,7 @@ impl VectorFormat {
 pub struct LoadOptions {
     format: VectorFormat,
     limit: Option<usize>,
+    unicode_errors: UnicodeErrors,
 }
 
 impl LoadOptions {
@@ -145,6 +214,19 @@ impl LoadOptions {
         self
     }
 
+    /// How words that are not valid UTF-8 are decoded (default [`UnicodeErrors::Strict`]: an error).
+    ///
+    /// ```
+    /// use oximl_core::embed::{KeyedVectors, LoadOptions, UnicodeErrors};
+    /// let o = LoadOptions::default().unicode_errors(UnicodeErrors::Replace);
+    /// let kv = KeyedVectors::read_bytes(b"caf\xe9 1\n", &o).unwrap();
+    /// assert_eq!((kv.words(), kv.invalid_utf8_words()), (&["caf\u{fffd}".to_string()][..], 1));
+    /// ```
+    pub fn unicode_errors(mut self, policy: UnicodeErrors) -> Self {
+        self.unicode_errors = policy;
+        self
+    }
+
     /// The format set.
     ///
     /// ```
@@ -161,6 +243,16 @@ impl LoadOptions {
     /// ```
     pub fn get_limit(&self) -> Option<usize> {
         self.limit
+    }
+
+    /// The decoding policy set.
+    ///
+    /// ```
+    /// use oximl_core::embed::{LoadOptions, UnicodeErrors};
+    /// assert_eq!(LoadOptions::default().get_unicode_errors(), UnicodeErrors::Strict);
+    /// ```
+    pub fn get_unicode_errors(&self) -> UnicodeErrors {
+        self.unicode_errors
     }
 }
 
@@ -242,10 +334,16 @@ impl KeyedVectors {
         let header = match format {
             VectorFormat::Oximl => return self.save(path),
             VectorFormat::Auto => return Err(Error::invalid("format", "name the format to write")),
+            VectorFormat::FastTextBin => {
+                return Err(Error::invalid("format", "fastText models are read, not written (save as oximl)"));
+            }
             VectorFormat::Glove => false,
             _ => true,
         };
         let binary = format == VectorFormat::Word2VecBinary;
+        if self.index_of("").is_some() {
+            return Err(Error::invalid("words", "the empty word cannot be written in a text or word2vec format"));
+        }
         io::write_bytes_atomically(path, |w| {
             if header {
                 writeln!(w, "{} {}", self.len(), self.dim())?;
@@ -275,7 +373,7 @@ impl KeyedVectors {
 
 /// Any format, from bytes.
 fn decode(bytes: &[u8], options: &LoadOptions, cancel: &Cancel) -> Result<KeyedVectors> {
-    if options.limit == Some(0) {
+    if options.get_limit() == Some(0) {
         return Err(Error::invalid("limit", "must be at least 1"));
     }
     let format = match options.format {
@@ -287,9 +385,10 @@ fn decode(bytes: &[u8], options: &LoadOptions, cancel: &Cancel) -> Result<KeyedV
     }
     match format {
         VectorFormat::Oximl => KeyedVectors::from_bytes(bytes),
-        VectorFormat::Word2VecBinary => parse_binary(bytes, options.limit, cancel),
-        VectorFormat::Glove => parse_text(bytes, false, options.limit, cancel),
-        _ => parse_text(bytes, true, options.limit, cancel),
+        VectorFormat::Word2VecBinary => parse_binary(bytes, options, cancel),
+        VectorFormat::FastTextBin => parse_fasttext(bytes, options, cancel),
+        VectorFormat::Glove => parse_text(bytes, false, options, cancel),
+        _ => parse_text(bytes, true, options, cancel),
     }
 }
 
@@ -309,9 +408,15 @@ impl Persist for KeyedVectors {
     const KIND: &'static str = "embeddings";
 
     fn with_tensors<R>(&self, f: impl FnOnce(&Value, &[(&str, TensorRef<'_>)]) -> Result<R>) -> Result<R> {
-        let config = serde_json::json!({"words": self.len(), "dim": self.dim(), "vocab": "UTF-8 words joined by \\n"});
+        let mut config =
+            serde_json::json!({"words": self.len(), "dim": self.dim(), "vocab": "UTF-8 words joined by \\n"});
         let vocab = self.words().join("\n").into_bytes();
-        f(&config, &[("vectors", TensorRef::new(self.vectors())), ("vocab", TensorRef::bytes(&vocab))])
+        let mut tensors = vec![("vectors", TensorRef::new(self.vectors())), ("vocab", TensorRef::bytes(&vocab))];
+        if let Some(s) = self.subwords() {
+            config["subwords"] = serde_json::json!({"minn": s.minn(), "maxn": s.maxn()});
+            tensors.push(("ngrams", TensorRef::new(s.ngrams())));
+        }
+        f(&config, &tensors)
     }
 
     fn from_loaded(l: &Loaded) -> Result<KeyedVectors> {
@@ -326,6 +431,15 @@ impl Persist for KeyedVectors {
             return Err(Error::Format(format!("tensor `vocab` holds {} words, config says {n}", words.len())));
         }
         let vectors = l.matrix::<f32>("vectors", Some(n), Some(dim))?;
-        KeyedVectors::new(words, vectors).map_err(|e| Error::Format(format!("invalid embeddings: {e}")))
+        let kv = KeyedVectors::new(words, vectors).map_err(|e| Error::Format(format!("invalid embeddings: {e}")))?;
+        let Some(sub) = l.config().get("subwords") else { return Ok(kv) };
+        let len = |key: &str| sub.get(key).and_then(Value::as_u64).and_then(|v| usize::try_from(v).ok());
+        let (Some(minn), Some(maxn)) = (len("minn"), len("maxn")) else {
+            return Err(Error::Format("embeddings config: `subwords` needs integer `minn` and `maxn`".into()));
+        };
+        let ngrams = l.matrix::<f32>("ngrams", None, Some(dim))?;
+        let subwords =
+            Subwords::new(minn, maxn, ngrams).map_err(|e| Error::Format(format!("invalid subwords: {e}")))?;
+        Ok(kv.with_subwords(Some(subwords)))
     }
 }

@@ -22,16 +22,19 @@
 //! ```
 
 pub mod average;
+pub mod fasttext;
 pub mod formats;
 pub mod neighbors;
 mod parse;
+pub mod subwords;
 pub mod tokenize;
 pub mod vectors;
 pub mod weights;
 
 pub use average::{Batch, EmbedOptions, Embedder, OovPolicy};
-pub use formats::{LoadOptions, VectorFormat};
+pub use formats::{LoadOptions, UnicodeErrors, VectorFormat};
 pub use neighbors::Query;
+pub use subwords::Subwords;
 pub use tokenize::{TokenizeOptions, tokenize};
 pub use vectors::{Duplicates, KeyedVectors};
 pub use weights::{Probabilities, WordWeights};

@@ -5,9 +5,11 @@
 //! a text line may not exceed [`line_limit`], so a file without line breaks (or `/dev/zero`-like content) is an
 //! [`Error::Format`] naming the line instead of a huge vector.
 
+use super::formats::{LoadOptions, UnicodeErrors};
 use super::vectors::{KeyedVectors, check_word};
 use crate::{Cancel, Error, Result};
 use rayon::prelude::*;
+use std::borrow::Cow;
 
 /// The longest text line accepted: 1 MiB, or 64 bytes per declared value when a header declares more (a 300-value
 /// row takes about 3 KB).
@@ -70,6 +72,9 @@ fn reserve<T>(wanted: usize, at_most: usize) -> Result<Vec<T>> {
     Ok(v)
 }
 
+/// A block of parsed text rows: the words, their values, and how many words the policy decoded.
+type Rows = (Vec<String>, Vec<f32>, usize);
+
 /// Lines between cancellation polls while splitting, entries between polls in binary files.
 const POLL_EVERY: usize = 1 << 16;
 
@@ -77,9 +82,10 @@ const POLL_EVERY: usize = 1 << 16;
 pub(crate) fn parse_text(
     bytes: &[u8],
     header_line: bool,
-    limit: Option<usize>,
+    options: &LoadOptions,
     cancel: &Cancel,
 ) -> Result<KeyedVectors> {
+    let (limit, unicode) = (options.get_limit(), options.get_unicode_errors());
     let mut rest = bytes;
     let mut lineno = 0usize;
     let mut declared = None;
@@ -123,8 +129,7 @@ pub(crate) fn parse_text(
     let dim = match declared {
         Some((_, d)) => d,
         None => {
-            let line = utf8_line(first_no, first)?;
-            let d = fields(line).count().saturating_sub(1);
+            let d = fields(&String::from_utf8_lossy(first)).count().saturating_sub(1);
             if d == 0 {
                 return Err(Error::Format(format!("line {first_no}: a word without values")));
             }
@@ -132,7 +137,7 @@ pub(crate) fn parse_text(
         }
     };
     const CHUNK: usize = 2048;
-    let parts: Vec<Result<(Vec<String>, Vec<f32>)>> = oximl_kernel::install(|| {
+    let parts: Vec<Result<Rows>> = oximl_kernel::install(|| {
         lines
             .par_chunks(CHUNK)
             .map(|chunk| {
@@ -141,34 +146,56 @@ pub(crate) fn parse_text(
                 let room = chunk.iter().map(|(_, l)| l.len() / 2).sum();
                 let mut data = reserve(chunk.len().saturating_mul(dim), room)?;
                 let mut words = Vec::with_capacity(chunk.len());
+                let mut invalid = 0;
                 for &(no, line) in chunk {
-                    words.push(parse_row(no, line, dim, &mut data)?);
+                    let word = parse_row(no, line, dim, unicode, &mut data)?;
+                    invalid += usize::from(matches!(word, Cow::Owned(_)));
+                    words.push(word.into_owned());
                 }
-                Ok((words, data))
+                Ok((words, data, invalid))
             })
             .collect()
     });
     let mut words = Vec::with_capacity(lines.len());
     let mut data = reserve(lines.len().saturating_mul(dim), bytes.len() / 2)?;
+    let mut invalid_utf8 = 0;
     for part in parts {
-        let (w, d) = part?;
+        let (w, d, invalid) = part?;
         words.extend(w);
         data.extend(d);
+        invalid_utf8 += invalid;
     }
-    Ok(KeyedVectors::assemble(words, data, dim))
+    Ok(KeyedVectors::assemble(words, data, dim).with_invalid_utf8_words(invalid_utf8))
 }
 
-/// Appends the `dim` values of text row `line` (number `no`) to `data` and returns its word.
-fn parse_row(no: usize, line: &[u8], dim: usize, data: &mut Vec<f32>) -> Result<String> {
-    let line = utf8_line(no, line)?;
-    let mut f = fields(line);
-    let word = f.next().unwrap_or_default();
-    check_word(word, &|| format!("line {no}"))?;
+/// Appends the `dim` values of text row `line` (number `no`) to `data` and returns its word, decoded by `policy`
+/// (owned if it was not valid UTF-8). As gensim, the word is what precedes the first separator, even if decoding
+/// leaves it empty; the values must be UTF-8.
+fn parse_row<'a>(
+    no: usize,
+    line: &'a [u8],
+    dim: usize,
+    policy: UnicodeErrors,
+    data: &mut Vec<f32>,
+) -> Result<Cow<'a, str>> {
+    let separator = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
+    let start = line.iter().position(|b| !separator(b)).unwrap_or(line.len());
+    let end = line[start..].iter().position(separator).map_or(line.len(), |e| start + e);
+    let invalid = |at: usize| {
+        Error::Format(format!(
+            "line {no}: invalid UTF-8 at byte {at} of the line (unicode_errors \"replace\" or \"ignore\" decode it)"
+        ))
+    };
+    let word = policy
+        .decode(&line[start..end])
+        .ok_or_else(|| invalid(start + std::str::from_utf8(&line[start..end]).err().map_or(0, |e| e.valid_up_to())))?;
+    let values = std::str::from_utf8(&line[end..]).map_err(|e| invalid(end + e.valid_up_to()))?;
+    check_word(&word, &|| format!("line {no}"))?;
     let before = data.len();
-    for v in f {
+    for v in fields(values) {
         if data.len() - before == dim {
             data.truncate(before);
-            let found = fields(line).count() - 1;
+            let found = fields(values).count();
             return Err(Error::Format(format!("line {no}: expected {dim} values, found {found}")));
         }
         let x: f32 = v.parse().map_err(|_| {
@@ -183,16 +210,13 @@ fn parse_row(no: usize, line: &[u8], dim: usize, data: &mut Vec<f32>) -> Result<
         let found = data.len() - before;
         return Err(Error::Format(format!("line {no}: expected {dim} values, found {found}")));
     }
-    Ok(word.to_string())
-}
-
-fn utf8_line(no: usize, line: &[u8]) -> Result<&str> {
-    std::str::from_utf8(line)
-        .map_err(|e| Error::Format(format!("line {no}: invalid UTF-8 at byte {} of the line", e.valid_up_to())))
+    Ok(word)
 }
 
 /// word2vec binary.
-pub(crate) fn parse_binary(bytes: &[u8], limit: Option<usize>, cancel: &Cancel) -> Result<KeyedVectors> {
+pub(crate) fn parse_binary(bytes: &[u8], options: &LoadOptions, cancel: &Cancel) -> Result<KeyedVectors> {
+    let (limit, unicode) = (options.get_limit(), options.get_unicode_errors());
+    let mut invalid_utf8 = 0;
     let ((n, dim), body) = header(bytes)?;
     let mut pos = bytes.len() - body.len();
     let want = limit.map_or(n, |l| l.min(n));
@@ -216,9 +240,13 @@ pub(crate) fn parse_binary(bytes: &[u8], limit: Option<usize>, cancel: &Cancel) 
                 "entry {entry} (byte {start}): the file ends inside a word (truncated?)"
             )));
         };
-        let word = std::str::from_utf8(&bytes[start..start + len])
-            .map_err(|_| Error::Format(format!("entry {entry} (byte {start}): the word is not valid UTF-8")))?;
-        check_word(word, &|| format!("entry {entry} (byte {start})"))?;
+        let word = unicode.decode(&bytes[start..start + len]).ok_or_else(|| {
+            Error::Format(format!(
+                "entry {entry} (byte {start}): the word is not valid UTF-8 (unicode_errors \"replace\" or \"ignore\" decode it)"
+            ))
+        })?;
+        invalid_utf8 += usize::from(matches!(word, Cow::Owned(_)));
+        check_word(&word, &|| format!("entry {entry} (byte {start})"))?;
         pos = start + len + 1;
         let Some(raw) = bytes.get(pos..pos.saturating_add(row_bytes)) else {
             return Err(Error::Format(format!(
@@ -238,5 +266,5 @@ pub(crate) fn parse_binary(bytes: &[u8], limit: Option<usize>, cancel: &Cancel) 
     if limit.is_none() && !bytes[pos.min(bytes.len())..].iter().all(u8::is_ascii_whitespace) {
         return Err(Error::Format(format!("the header declares {n} words but the file has more data after them")));
     }
-    Ok(KeyedVectors::assemble(words, data, dim))
+    Ok(KeyedVectors::assemble(words, data, dim).with_invalid_utf8_words(invalid_utf8))
 }

@@ -1,9 +1,10 @@
 //! The table of word vectors ([`KeyedVectors`]): words, their vectors, lookups and the unit-normalized copy used
 //! for cosine similarity.
 
+use super::subwords::Subwords;
 use crate::{Error, Result};
 use compact_str::CompactString;
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::sync::OnceLock;
@@ -34,8 +35,9 @@ impl Duplicates {
 /// Word vectors, as gensim's `KeyedVectors`: a vocabulary (row `i` is word `i`) and an `f32` matrix with one row
 /// per word.
 ///
-/// Words are unique (the first occurrence wins, see [`KeyedVectors::duplicates`]), non-empty, without ASCII
-/// whitespace, and every value is finite. A zero vector is allowed: its normalized form stays zero, so its cosine
+/// Words are unique (the first occurrence wins, see [`KeyedVectors::duplicates`]), without ASCII whitespace, and
+/// every value is finite. The empty word is a word, as in gensim (fastText models may have it; the text formats
+/// cannot write it). A zero vector is allowed: its normalized form stays zero, so its cosine
 /// similarity with anything is 0 and it adds nothing to a sentence sum.
 ///
 /// ```
@@ -56,6 +58,8 @@ pub struct KeyedVectors {
     normalized: OnceLock<Array2<f32>>,
     lowercase: OnceLock<FxHashMap<CompactString, usize>>,
     duplicates: Duplicates,
+    invalid_utf8_words: usize,
+    subwords: Option<Subwords>,
 }
 
 impl std::fmt::Debug for KeyedVectors {
@@ -64,15 +68,13 @@ impl std::fmt::Debug for KeyedVectors {
             .field("words", &self.len())
             .field("dim", &self.dim())
             .field("duplicates", &self.duplicates.count)
+            .field("invalid_utf8_words", &self.invalid_utf8_words)
             .finish()
     }
 }
 
 /// Checks one word of a table; `at` says where it came from (for the message).
 pub(crate) fn check_word(word: &str, at: &dyn Fn() -> String) -> Result<()> {
-    if word.is_empty() {
-        return Err(Error::Format(format!("{}: empty word", at())));
-    }
     if word.bytes().any(|b| b.is_ascii_whitespace()) {
         return Err(Error::Format(format!("{}: word {word:?} contains whitespace", at())));
     }
@@ -84,7 +86,7 @@ impl KeyedVectors {
     /// are counted ([`KeyedVectors::duplicates`]).
     ///
     /// Errors: [`Error::Shape`] if the row count differs from the word count or there are no columns,
-    /// [`Error::InvalidArgument`] for an empty word or one with ASCII whitespace, [`Error::NonFinite`] for a NaN
+    /// [`Error::InvalidArgument`] for a word with ASCII whitespace, [`Error::NonFinite`] for a NaN
     /// or infinite value.
     ///
     /// ```
@@ -154,7 +156,47 @@ impl KeyedVectors {
             normalized: OnceLock::new(),
             lowercase: OnceLock::new(),
             duplicates,
+            invalid_utf8_words: 0,
+            subwords: None,
         }
+    }
+
+    /// Attaches a fastText model's subwords (their columns must equal the table's).
+    pub(crate) fn with_subwords(mut self, subwords: Option<Subwords>) -> Self {
+        self.subwords = subwords;
+        self
+    }
+
+    /// The character n-grams of a fastText model (read from a `.bin`), which give unknown words a vector; `None`
+    /// for other tables.
+    ///
+    /// ```
+    /// let kv = oximl_core::embed::KeyedVectors::new(vec!["a".into()], ndarray::array![[1.0f32]]).unwrap();
+    /// assert!(kv.subwords().is_none());
+    /// ```
+    pub fn subwords(&self) -> Option<&Subwords> {
+        self.subwords.as_ref()
+    }
+
+    /// The vector of `word` as gensim's `kv[word]`: its row if it is in the table, else, for a fastText model,
+    /// the mean of its n-gram vectors ([`Subwords::vector`]); `None` for an unknown word of another table.
+    ///
+    /// ```
+    /// let kv = oximl_core::embed::KeyedVectors::new(vec!["a".into()], ndarray::array![[1.0f32]]).unwrap();
+    /// assert_eq!(kv.word_vector("a").unwrap().to_vec(), [1.0]);
+    /// assert!(kv.word_vector("b").is_none());
+    /// ```
+    pub fn word_vector(&self, word: &str) -> Option<Array1<f32>> {
+        match self.get(word) {
+            Some(v) => Some(v.to_owned()),
+            None => self.subwords.as_ref().map(|s| s.vector(word)),
+        }
+    }
+
+    /// Records how many words of the file were decoded by the `unicode_errors` policy.
+    pub(crate) fn with_invalid_utf8_words(mut self, n: usize) -> Self {
+        self.invalid_utf8_words = n;
+        self
     }
 
     /// The number of words.
@@ -278,6 +320,20 @@ impl KeyedVectors {
     /// ```
     pub fn duplicates(&self) -> &Duplicates {
         &self.duplicates
+    }
+
+    /// How many words of the file read were not valid UTF-8 and were decoded by
+    /// [`LoadOptions::unicode_errors`](super::LoadOptions::unicode_errors) (`"replace"` or `"ignore"`); 0 for a
+    /// table built otherwise.
+    ///
+    /// ```
+    /// use oximl_core::embed::{KeyedVectors, LoadOptions, UnicodeErrors};
+    /// let o = LoadOptions::default().unicode_errors(UnicodeErrors::Ignore);
+    /// let kv = KeyedVectors::read_bytes(b"2 1\nna\xefve 1\nok 2\n", &o).unwrap();
+    /// assert_eq!((kv.words()[0].as_str(), kv.invalid_utf8_words()), ("nave", 1));
+    /// ```
+    pub fn invalid_utf8_words(&self) -> usize {
+        self.invalid_utf8_words
     }
 
     /// The vectors scaled to unit length (computed once, on the library's pool, at first use). A zero vector
