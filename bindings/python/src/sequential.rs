@@ -61,7 +61,8 @@ fn logs_dict<'py>(py: Python<'py>, logs: &Logs) -> PyResult<Bound<'py, PyDict>> 
 }
 
 /// Forwards epochs to a Python object: `on_epoch_begin(epoch, learning_rate)` may return a new learning rate
-/// (or None), `on_epoch_end(epoch, logs, weights) -> bool` (true stops training; `weights` is a copy, since the
+/// (or None), `on_epoch_end(epoch, logs, weights) -> bool` (true stops training; numbers added to `logs`
+/// join the history; `weights` is a copy, since the
 /// model itself is borrowed by `fit`, made only when the object's `needs_weights` is true, else `None`); checks
 /// for Ctrl-C after every batch. A Python exception stops training and is re-raised by `fit`.
 struct PyCallback {
@@ -81,7 +82,8 @@ impl PyCallback {
 
 impl Callback for PyCallback {
     fn on_epoch_begin(&mut self, epoch: usize, model: &mut Sequential) -> oximl_core::Result<Control> {
-        let Some(target) = self.target.as_ref() else { return Ok(Control::Continue) };
+        let failed = self.error.lock().map_or(true, |slot| slot.is_some());
+        let Some(target) = self.target.as_ref().filter(|_| !failed) else { return Ok(Control::Continue) };
         let lr = model.learning_rate().unwrap_or(0.0);
         let outcome = Python::attach(|py| -> PyResult<Option<f32>> {
             target.bind(py).call_method1("on_epoch_begin", (epoch, lr))?.extract()
@@ -107,7 +109,15 @@ impl Callback for PyCallback {
         let outcome = Python::attach(|py| -> PyResult<bool> {
             let weights: Option<Vec<_>> =
                 self.needs_weights.then(|| model.get_weights().into_iter().map(|w| w.into_pyarray(py)).collect());
-            let stop = target.bind(py).call_method1("on_epoch_end", (epoch, logs_dict(py, logs)?, weights))?;
+            let dict = logs_dict(py, logs)?;
+            let stop = target.bind(py).call_method1("on_epoch_end", (epoch, &dict, weights))?;
+            // Values the Python callbacks added (Keras' LearningRateScheduler logs `learning_rate`).
+            for (k, v) in dict.iter() {
+                let name: String = k.extract()?;
+                if logs.get(&name).is_none() {
+                    logs.push(name, v.extract::<f64>()?);
+                }
+            }
             stop.is_truthy()
         });
         match outcome {

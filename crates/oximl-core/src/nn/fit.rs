@@ -440,7 +440,8 @@ pub(crate) fn run(
                             "the model keeps the weights of the last finite step"
                         };
                         if each(&mut callbacks, |cb| cb.on_batch_end(epoch, b, f64::NAN))? {
-                            stop = true;
+                            // As in Keras, the epoch's loss includes the non-finite batch.
+                            (total, seen, stop) = (f64::NAN, seen + rows, true);
                             break;
                         }
                         return Err(Error::NonFinite(format!("{what} at epoch {} batch {b}; {left}", epoch + 1)));

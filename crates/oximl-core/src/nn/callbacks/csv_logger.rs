@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 
 /// Writes one CSV row per epoch, as Keras: a header `epoch` then the log names in sorted order, the 0-based epoch
-/// and the values as Python prints floats; `append` continues an existing file (no second header). As JSON:
+/// and the values as Python prints floats, lines ending in `\r\n` (Python's `csv` module); `append` continues an existing file (no second header). As JSON:
 /// `{"filename": "log.csv", "separator": ",", "append": false}`.
 ///
 /// ```
@@ -93,12 +93,12 @@ impl Callback for CsvLogger {
         });
         if std::mem::take(&mut self.header) {
             let names: Vec<&str> = std::iter::once("epoch").chain(keys.iter().map(String::as_str)).collect();
-            text = names.join(&self.separator) + "\n";
+            text = names.join(&self.separator) + "\r\n";
         }
         let values = keys.iter().map(|k| logs.get(k).map_or("NA".into(), py_float));
         let row: Vec<String> = std::iter::once(epoch.to_string()).chain(values).collect();
         text.push_str(&row.join(&self.separator));
-        text.push('\n');
+        text.push_str("\r\n");
         file.write_all(text.as_bytes()).and_then(|()| file.flush()).map_err(|e| Error::io(&self.filename, e))?;
         Ok(Control::Continue)
     }
