@@ -24,11 +24,23 @@ True
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.base import (  # type: ignore[import-untyped,unused-ignore]
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    TransformerMixin,
+)
+from sklearn.model_selection import train_test_split  # type: ignore[import-untyped,unused-ignore]
+from sklearn.utils import check_random_state  # type: ignore[import-untyped,unused-ignore]
+from sklearn.utils.multiclass import (  # type: ignore[import-untyped,unused-ignore]
+    check_classification_targets,
+    type_of_target,
+)
+from sklearn.utils.validation import (  # type: ignore[import-untyped,unused-ignore]
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from oximl import callbacks, layers, models, optimizers, preprocessing, regularizers
 
