@@ -748,8 +748,10 @@ oximl_status oximl_sequential_compile(oximl_sequential *model,
 
 // Trains on `x` (`rows × cols`) and targets `y` (`rows × y_cols`: one column of labels for sparse losses).
 // `options_json` may be NULL or the core's `FitConfig`, e.g. `{"epochs": 20, "batch_size": 32, "shuffle": true,
-// "seed": 0, "validation_split": 0.1, "early_stopping": {"monitor": "val_loss", "patience": 3}}` (unknown keys
-// are refused); `callback` may be NULL. On a non-finite loss the status is
+// "seed": 0, "validation_split": 0.1, "verbose": 2, "initial_epoch": 0, "class_weight": {"0": 1, "1": 5},
+// "early_stopping": {"monitor": "val_loss", "patience": 3}, "reduce_lr_on_plateau": {"patience": 2},
+// "model_checkpoint": {"filepath": "best.oximl", "save_best_only": true}, "csv_logger": {"filename":
+// "log.csv"}, "terminate_on_nan": true}` (unknown keys are refused); `callback` may be NULL. On a non-finite loss the status is
 // `OXIML_STATUS_NON_FINITE` and the model keeps its last finite weights. Needs exclusive access to `model`
 // (training itself runs on oximl's thread pool).
 //

@@ -38,26 +38,31 @@ fn nn() -> Result<()> {
             optimizer: Optimizer::adam(0.01),
             loss: Loss::SparseCategoricalCrossentropy { from_logits: false },
             metrics: vec![Metric::Accuracy],
+            weighted_metrics: vec![],
         },
         Compiled {
             optimizer: Optimizer::sgd(0.1).momentum(0.9).nesterov(true).clipnorm(1.0),
             loss: Loss::MeanSquaredError,
             metrics: vec![],
+            weighted_metrics: vec![],
         },
         Compiled {
             optimizer: Optimizer::rmsprop(0.001),
             loss: Loss::Huber { delta: 0.5 },
             metrics: vec![Metric::Accuracy],
+            weighted_metrics: vec![],
         },
         Compiled {
             optimizer: Optimizer::adamw(0.01, 0.1).amsgrad(true),
             loss: Loss::CategoricalCrossentropy { from_logits: true },
             metrics: vec![],
+            weighted_metrics: vec![],
         },
         Compiled {
             optimizer: Optimizer::adam(0.01),
             loss: Loss::BinaryCrossentropy { from_logits: true },
             metrics: vec![],
+            weighted_metrics: vec![],
         },
     ];
     for (i, c) in compiled.iter().enumerate() {

@@ -6,7 +6,6 @@ Every heavy call releases the GIL, so Python threads can predict in parallel.
 """
 
 import json
-import time
 
 import numpy as np
 
@@ -28,6 +27,16 @@ def _matrix(a, name):
     return arr
 
 
+def _vector(a, name):
+    """A 1-D C-contiguous float32 array (one value per sample); a column is flattened."""
+    arr = np.ascontiguousarray(a, dtype=np.float32)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise ShapeError(f"shape mismatch: expected {name} as a 1-D array (one value per sample), got shape {arr.shape}")
+    return arr
+
+
 class History:
     """What ``fit`` returns: ``history.history`` maps each loss/metric name to its per-epoch values."""
 
@@ -44,23 +53,23 @@ class History:
 
 
 class _Driver:
-    """Called by the core after each epoch: runs the Python callbacks and prints Keras-style progress. The core
-    copies the weights to Python only when ``needs_weights`` (a Python callback might read them)."""
+    """Called by the core around each epoch: runs the Python callbacks (and a learning-rate schedule). The core
+    copies the weights to Python only when ``needs_weights`` (a Python callback might read them); values the
+    callbacks add to ``logs`` go back into the history, as in Keras."""
 
-    def __init__(self, model, callbacks, verbose, epochs):
-        self.model, self.callbacks, self.verbose, self.epochs = model, callbacks, verbose, epochs
+    def __init__(self, model, callbacks, scheduler):
+        self.model, self.callbacks, self.scheduler = model, callbacks, scheduler
         self.needs_weights = bool(callbacks)
-        self.start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, lr):
+        for cb in self.callbacks:
+            cb.on_epoch_begin(epoch)
+        return None if self.scheduler is None else float(np.float32(self.scheduler._next_rate(epoch, lr)))
 
     def on_epoch_end(self, epoch, logs, weights):
         self.model._weights_during_fit = weights
-        if self.verbose:
-            took = time.perf_counter() - self.start
-            values = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
-            print(f"Epoch {epoch + 1}/{self.epochs} - {took:.2f}s - {values}", flush=True)
-            self.start = time.perf_counter()
         for cb in self.callbacks:
-            cb.on_epoch_end(epoch, dict(logs))
+            cb.on_epoch_end(epoch, logs)
         return self.model.stop_training
 
 
@@ -107,58 +116,75 @@ class Sequential:
             raise ValueError("the model has no layers yet")
         return self._core
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, weighted_metrics=None):
         if loss is None:
             raise ValueError("compile needs a loss")
-        metrics = [] if metrics is None else list(metrics)
-        if not all(isinstance(m, str) for m in metrics):
-            raise ValueError(f"metrics must be names, got {metrics!r}")
+        names = {}
+        for arg, given in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+            names[arg] = [] if given is None else list(given)
+            if not all(isinstance(m, str) for m in names[arg]):
+                raise ValueError(f"{arg} must be names, got {given!r}")
         config = {"optimizer": _optimizers.get(optimizer)._config(), "loss": _losses.get(loss)._config(),
-                  "metrics": [m.lower() for m in metrics]}
+                  "metrics": [m.lower() for m in names["metrics"]],
+                  "weighted_metrics": [m.lower() for m in names["weighted_metrics"]]}
         self._built().compile(_config.dumps("compile", config))
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, seed=None, initial_epoch=0):
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0, seed=None):
+        """Trains as Keras' ``fit``: ``sample_weight`` (one weight per sample) or ``class_weight`` ({class: weight})
+        multiply each sample's loss (the sum divided by the batch size, Keras' ``sum_over_batch_size``) and count in
+        the ``weighted_metrics``; ``verbose`` "auto" (a progress bar on a terminal), 0, 1 (the bar) or 2 (a line per
+        epoch); ``validation_data`` is ``(x, y)`` or ``(x, y, sample_weight)``."""
         core = self._built()
         x, y = _matrix(x, "x"), _matrix(y, "y")
-        val = None
+        val = val_weight = None
         if validation_data is not None:
-            if len(validation_data) != 2:
-                raise ValueError("validation_data must be (x_val, y_val)")
+            if len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, val_sample_weight)")
             val = (_matrix(validation_data[0], "x_val"), _matrix(validation_data[1], "y_val"))
+            if len(validation_data) == 3 and validation_data[2] is not None:
+                val_weight = _vector(validation_data[2], "val_sample_weight")
         cbs = list(callbacks or [])
         for cb in cbs:
             if not isinstance(cb, _callbacks.Callback):
                 raise TypeError(f"callbacks must be oximl.callbacks.Callback instances, got {type(cb).__name__}")
-        stoppers = [cb for cb in cbs if isinstance(cb, _callbacks.EarlyStopping)]
-        if len(stoppers) > 1:
-            raise ValueError("fit takes at most one EarlyStopping")
-        python_cbs = [cb for cb in cbs if not isinstance(cb, _callbacks.EarlyStopping)]
+        config = {"epochs": int(epochs), "initial_epoch": int(initial_epoch), "shuffle": bool(shuffle),
+                  "seed": int(self.seed if seed is None else seed), "validation_split": float(validation_split),
+                  "verbose": verbose if verbose == "auto" else int(verbose)}
+        if batch_size is not None:
+            config["batch_size"] = int(batch_size)
+        if class_weight is not None:
+            config["class_weight"] = {int(k): float(v) for k, v in dict(class_weight).items()}
+        core_cbs = [cb for cb in cbs if isinstance(cb, _callbacks._CoreCallback)]
+        for cb in core_cbs:
+            if cb._key in config:
+                raise ValueError(f"fit takes at most one {type(cb).__name__}")
+            config[cb._key] = cb._config()
+        schedulers = [cb for cb in cbs if isinstance(cb, _callbacks.LearningRateScheduler)]
+        if len(schedulers) > 1:
+            raise ValueError("fit takes at most one LearningRateScheduler")
+        python_cbs = [cb for cb in cbs if not isinstance(cb, _callbacks._CoreCallback)]
         for cb in python_cbs:
             cb.set_model(self)
             cb.on_train_begin()
         self.stop_training = False
-        epochs = int(epochs) - int(initial_epoch)
-        verbose = 1 if verbose == "auto" else int(verbose)
-        driver = _Driver(self, python_cbs, verbose, epochs)
-        config = {"epochs": epochs, "shuffle": bool(shuffle), "seed": int(self.seed if seed is None else seed),
-                  "validation_split": float(validation_split)}
-        if batch_size is not None:
-            config["batch_size"] = int(batch_size)
-        if stoppers:
-            config["early_stopping"] = stoppers[0]._config()
+        driver = _Driver(self, python_cbs, schedulers[0] if schedulers else None)
+        weight = None if sample_weight is None else _vector(sample_weight, "sample_weight")
         try:
-            per_epoch, stopped = core.fit(x, y, _config.dumps("fit", config), val, driver)
+            per_epoch, stopped = core.fit(x, y, _config.dumps("fit", config), val, driver, weight, val_weight)
         finally:
             self._weights_during_fit = None
-        for es in stoppers:
+        for es in (cb for cb in core_cbs if isinstance(cb, _callbacks.EarlyStopping)):
             es.stopped_epoch = 0 if stopped is None or self.stop_training else stopped
         for cb in python_cbs:
             cb.on_train_end()
-        return History(per_epoch, {"epochs": epochs, "batch_size": config.get("batch_size"), "verbose": verbose})
+        history = History(per_epoch, {"epochs": int(epochs), "batch_size": config.get("batch_size"), "verbose": verbose})
+        history.epoch = [int(initial_epoch) + i for i in history.epoch]
+        return history
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False):
-        pairs = self._built().evaluate(_matrix(x, "x"), _matrix(y, "y"))
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, return_dict=False):
+        weight = None if sample_weight is None else _vector(sample_weight, "sample_weight")
+        pairs = self._built().evaluate(_matrix(x, "x"), _matrix(y, "y"), weight)
         if return_dict:
             return dict(pairs)
         values = [v for _, v in pairs]

@@ -84,7 +84,7 @@ pub extern "C" fn oximl_sequential_compile(model: *mut oximl_sequential, config_
     guard(|| {
         let m = handle_mut("model", model)?;
         let c: Compiled = json("config_json", config_json)?;
-        m.model.compile(c.optimizer, c.loss, &c.metrics)
+        m.model.compile_with(c)
     })
 }
 
@@ -94,21 +94,23 @@ struct CCallback {
 }
 
 impl Callback for CCallback {
-    fn on_epoch_end(&mut self, epoch: usize, logs: &Logs, _model: &Sequential) -> Control {
+    fn on_epoch_end(&mut self, epoch: usize, logs: &mut Logs, _model: &mut Sequential) -> oximl_core::Result<Control> {
         let names: Vec<CString> = logs.0.iter().map(|(n, _)| CString::new(n.as_str()).unwrap_or_default()).collect();
         let name_ptrs: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
         let values: Vec<f64> = logs.0.iter().map(|&(_, v)| v).collect();
         let log = oximl_epoch_log { epoch, count: values.len(), names: name_ptrs.as_ptr(), values: values.as_ptr() };
         // SAFETY: the caller's function pointer and user data, called as documented; `log` lives for the call.
         let stop = unsafe { (self.callback)(self.user, &log) };
-        if stop != 0 { Control::Stop } else { Control::Continue }
+        Ok(if stop != 0 { Control::Stop } else { Control::Continue })
     }
 }
 
 /// Trains on `x` (`rows × cols`) and targets `y` (`rows × y_cols`: one column of labels for sparse losses).
 /// `options_json` may be NULL or the core's `FitConfig`, e.g. `{"epochs": 20, "batch_size": 32, "shuffle": true,
-/// "seed": 0, "validation_split": 0.1, "early_stopping": {"monitor": "val_loss", "patience": 3}}` (unknown keys
-/// are refused); `callback` may be NULL. On a non-finite loss the status is
+/// "seed": 0, "validation_split": 0.1, "verbose": 2, "initial_epoch": 0, "class_weight": {"0": 1, "1": 5},
+/// "early_stopping": {"monitor": "val_loss", "patience": 3}, "reduce_lr_on_plateau": {"patience": 2},
+/// "model_checkpoint": {"filepath": "best.oximl", "save_best_only": true}, "csv_logger": {"filename":
+/// "log.csv"}, "terminate_on_nan": true}` (unknown keys are refused); `callback` may be NULL. On a non-finite loss the status is
 /// `OXIML_STATUS_NON_FINITE` and the model keeps its last finite weights. Needs exclusive access to `model`
 /// (training itself runs on oximl's thread pool).
 ///

@@ -5,7 +5,7 @@
 //! a callback of that `fit`) gets a clear error instead of blocking or pyo3's "Already mutably borrowed".
 
 use crate::{detach, from_json, to_py_err};
-use numpy::{IntoPyArray, PyArray2, PyArrayDyn, PyReadonlyArray2, PyReadonlyArrayDyn};
+use numpy::{IntoPyArray, PyArray2, PyArrayDyn, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn};
 use oximl_core::Persist;
 use oximl_core::nn::{Callback, Control, FitConfig, FitOptions, Layer, Logs, Sequential};
 use oximl_core::{Error, nn};
@@ -60,10 +60,11 @@ fn logs_dict<'py>(py: Python<'py>, logs: &Logs) -> PyResult<Bound<'py, PyDict>> 
     Ok(d)
 }
 
-/// Forwards epochs to a Python object's `on_epoch_end(epoch, logs, weights) -> bool` (true stops training;
-/// `weights` is a copy, since the model itself is borrowed by `fit`, made only when the object's `needs_weights`
-/// is true, else `None`) and checks for Ctrl-C after every batch. A Python exception stops training and is
-/// re-raised by `fit`.
+/// Forwards epochs to a Python object: `on_epoch_begin(epoch, learning_rate)` may return a new learning rate
+/// (or None), `on_epoch_end(epoch, logs, weights) -> bool` (true stops training; numbers added to `logs`
+/// join the history; `weights` is a copy, since the
+/// model itself is borrowed by `fit`, made only when the object's `needs_weights` is true, else `None`); checks
+/// for Ctrl-C after every batch. A Python exception stops training and is re-raised by `fit`.
 struct PyCallback {
     target: Option<Py<PyAny>>,
     needs_weights: bool,
@@ -80,27 +81,49 @@ impl PyCallback {
 }
 
 impl Callback for PyCallback {
-    fn on_batch_end(&mut self, _epoch: usize, _batch: usize, _loss: f64) -> Control {
-        match Python::attach(|py| py.check_signals()) {
-            Ok(()) => Control::Continue,
-            Err(e) => self.fail(e),
+    fn on_epoch_begin(&mut self, epoch: usize, model: &mut Sequential) -> oximl_core::Result<Control> {
+        let failed = self.error.lock().map_or(true, |slot| slot.is_some());
+        let Some(target) = self.target.as_ref().filter(|_| !failed) else { return Ok(Control::Continue) };
+        let lr = model.learning_rate().unwrap_or(0.0);
+        let outcome = Python::attach(|py| -> PyResult<Option<f32>> {
+            target.bind(py).call_method1("on_epoch_begin", (epoch, lr))?.extract()
+        });
+        match outcome {
+            Ok(Some(new)) => model.set_learning_rate(new).map(|()| Control::Continue),
+            Ok(None) => Ok(Control::Continue),
+            Err(e) => Ok(self.fail(e)),
         }
     }
 
-    fn on_epoch_end(&mut self, epoch: usize, logs: &Logs, model: &Sequential) -> Control {
+    fn on_batch_end(&mut self, _epoch: usize, _batch: usize, _loss: f64) -> oximl_core::Result<Control> {
+        match Python::attach(|py| py.check_signals()) {
+            Ok(()) => Ok(Control::Continue),
+            Err(e) => Ok(self.fail(e)),
+        }
+    }
+
+    fn on_epoch_end(&mut self, epoch: usize, logs: &mut Logs, model: &mut Sequential) -> oximl_core::Result<Control> {
         // After Ctrl-C or a Python error in this epoch, the Python side sees no partial epoch.
         let failed = self.error.lock().map_or(true, |slot| slot.is_some());
-        let Some(target) = self.target.as_ref().filter(|_| !failed) else { return Control::Continue };
+        let Some(target) = self.target.as_ref().filter(|_| !failed) else { return Ok(Control::Continue) };
         let outcome = Python::attach(|py| -> PyResult<bool> {
             let weights: Option<Vec<_>> =
                 self.needs_weights.then(|| model.get_weights().into_iter().map(|w| w.into_pyarray(py)).collect());
-            let stop = target.bind(py).call_method1("on_epoch_end", (epoch, logs_dict(py, logs)?, weights))?;
+            let dict = logs_dict(py, logs)?;
+            let stop = target.bind(py).call_method1("on_epoch_end", (epoch, &dict, weights))?;
+            // Values the Python callbacks added (Keras' LearningRateScheduler logs `learning_rate`).
+            for (k, v) in dict.iter() {
+                let name: String = k.extract()?;
+                if logs.get(&name).is_none() {
+                    logs.push(name, v.extract::<f64>()?);
+                }
+            }
             stop.is_truthy()
         });
         match outcome {
-            Ok(true) => Control::Stop,
-            Ok(false) => Control::Continue,
-            Err(e) => self.fail(e),
+            Ok(true) => Ok(Control::Stop),
+            Ok(false) => Ok(Control::Continue),
+            Err(e) => Ok(self.fail(e)),
         }
     }
 }
@@ -121,7 +144,7 @@ impl PySequential {
     /// Compiles from JSON `{"optimizer": {...}, "loss": {...}, "metrics": [...]}`.
     fn compile(&self, py: Python<'_>, config_json: &str) -> PyResult<()> {
         let c: nn::Compiled = from_json(py, "compile", config_json)?;
-        self.write(py)?.compile(c.optimizer, c.loss, &c.metrics).map_err(|e| to_py_err(py, e))
+        self.write(py)?.compile_with(c).map_err(|e| to_py_err(py, e))
     }
 
     #[getter]
@@ -149,7 +172,8 @@ impl PySequential {
 
     /// Trains with the core's `FitConfig` as JSON; returns the history as a list of per-epoch dicts and the epoch
     /// training stopped after (if a callback stopped it).
-    #[pyo3(signature = (x, y, config_json, validation_data=None, callback=None))]
+    #[pyo3(signature = (x, y, config_json, validation_data=None, callback=None, sample_weight=None, validation_sample_weight=None))]
+    #[allow(clippy::too_many_arguments)]
     fn fit<'py>(
         &self,
         py: Python<'py>,
@@ -158,6 +182,8 @@ impl PySequential {
         config_json: &str,
         validation_data: Option<(PyReadonlyArray2<'py, f32>, PyReadonlyArray2<'py, f32>)>,
         callback: Option<Py<PyAny>>,
+        sample_weight: Option<PyReadonlyArray1<'py, f32>>,
+        validation_sample_weight: Option<PyReadonlyArray1<'py, f32>>,
     ) -> PyResult<(Vec<Bound<'py, PyDict>>, Option<usize>)> {
         let config: FitConfig = from_json(py, "fit", config_json)?;
         let error = Arc::new(Mutex::new(None));
@@ -168,11 +194,15 @@ impl PySequential {
         let hook = PyCallback { target: callback, needs_weights, error: Arc::clone(&error) };
         let (xv, yv) = (x.as_array(), y.as_array());
         let validation = validation_data.as_ref().map(|(a, b)| (a.as_array(), b.as_array()));
+        let weights = sample_weight.as_ref().map(|w| w.as_array());
+        let validation_weights = validation_sample_weight.as_ref().map(|w| w.as_array());
         let mut model = self.write(py)?;
         let model = &mut *model;
         let history = detach(py, move || {
             let mut options = FitOptions::from(config);
             options.validation_data = validation;
+            options.sample_weight = weights;
+            options.validation_sample_weight = validation_weights;
             options.callbacks.push(Box::new(hook));
             model.fit(xv, yv, options)
         })?;
@@ -183,16 +213,19 @@ impl PySequential {
         Ok((epochs, history.stopped_at))
     }
 
-    /// `[(name, value)]` for the loss and each metric.
+    /// `[(name, value)]` for the loss and each metric, samples weighted by `sample_weight` if given.
+    #[pyo3(signature = (x, y, sample_weight=None))]
     fn evaluate<'py>(
         &self,
         py: Python<'py>,
         x: PyReadonlyArray2<'py, f32>,
         y: PyReadonlyArray2<'py, f32>,
+        sample_weight: Option<PyReadonlyArray1<'py, f32>>,
     ) -> PyResult<Vec<(String, f64)>> {
         let model = self.read(py)?;
         let (xv, yv, model) = (x.as_array(), y.as_array(), &*model);
-        Ok(detach(py, move || model.evaluate(xv, yv))?.0)
+        let wv = sample_weight.as_ref().map(|w| w.as_array());
+        Ok(detach(py, move || model.evaluate_weighted(xv, yv, wv))?.0)
     }
 
     fn predict<'py>(&self, py: Python<'py>, x: PyReadonlyArray2<'py, f32>) -> PyResult<Bound<'py, PyArray2<f32>>> {

@@ -1,10 +1,11 @@
 //! Early stopping (Keras' `EarlyStopping`): the one implementation, used from Rust as a callback and from C and
 //! Python through [`crate::nn::FitConfig::early_stopping`].
 
+use crate::Result;
 use crate::nn::{Callback, Control, Logs, Param, Sequential};
 use serde::{Deserialize, Serialize};
 
-/// Which direction of the monitored value is an improvement.
+/// Which direction of the monitored value is an improvement (for every callback that monitors a value).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
@@ -15,6 +16,41 @@ pub enum Mode {
     Min,
     /// Larger is better.
     Max,
+}
+
+impl Mode {
+    /// Whether larger values of `monitor` are better.
+    ///
+    /// ```
+    /// use oximl_core::nn::Mode;
+    /// assert!(Mode::Auto.maximizes("val_accuracy") && !Mode::Auto.maximizes("val_loss"));
+    /// ```
+    pub fn maximizes(self, monitor: &str) -> bool {
+        match self {
+            Mode::Auto => ["accuracy", "precision", "recall", "f1"].iter().any(|m| monitor.contains(m)),
+            Mode::Min => false,
+            Mode::Max => true,
+        }
+    }
+
+    /// Keras' test of an improvement: `value` beats `best` by more than `min_delta` (any value beats none; NaN
+    /// never does).
+    ///
+    /// ```
+    /// use oximl_core::nn::Mode;
+    /// assert!(Mode::Min.improves("loss", 0.5, Some(0.6), 0.05));
+    /// assert!(!Mode::Min.improves("loss", 0.58, Some(0.6), 0.05));
+    /// assert!(Mode::Auto.improves("accuracy", 0.9, None, 0.0));
+    /// ```
+    pub fn improves(self, monitor: &str, value: f64, best: Option<f64>, min_delta: f64) -> bool {
+        let delta = min_delta.abs();
+        match best {
+            _ if value.is_nan() => false,
+            None => true,
+            Some(best) if self.maximizes(monitor) => value > best + delta,
+            Some(best) => value < best - delta,
+        }
+    }
 }
 
 /// Stops once a monitored value has gone `patience` epochs without improving (Keras' rule); optionally
@@ -87,11 +123,7 @@ impl EarlyStopping {
     /// assert!(!EarlyStopping::new("val_accuracy", 1).mode(Mode::Min).maximize());
     /// ```
     pub fn maximize(&self) -> bool {
-        match self.mode {
-            Mode::Auto => ["accuracy", "precision", "recall", "f1"].iter().any(|m| self.monitor.contains(m)),
-            Mode::Min => false,
-            Mode::Max => true,
-        }
+        self.mode.maximizes(&self.monitor)
     }
 
     /// Sets the direction.
@@ -127,34 +159,29 @@ impl EarlyStopping {
 }
 
 impl Callback for EarlyStopping {
-    fn on_epoch_end(&mut self, epoch: usize, logs: &Logs, model: &Sequential) -> Control {
-        let Some(value) = logs.get(&self.monitor).filter(|v| !v.is_nan()) else { return Control::Continue };
-        let delta = self.min_delta.abs();
-        let improved = match self.best {
-            None => true,
-            Some(best) if self.maximize() => value > best + delta,
-            Some(best) => value < best - delta,
-        };
-        if improved {
+    fn on_epoch_end(&mut self, epoch: usize, logs: &mut Logs, model: &mut Sequential) -> Result<Control> {
+        let Some(value) = logs.get(&self.monitor).filter(|v| !v.is_nan()) else { return Ok(Control::Continue) };
+        if self.mode.improves(&self.monitor, value, self.best, self.min_delta) {
             self.best = Some(value);
             self.wait = 0;
             if self.restore_best {
                 self.best_weights = Some(model.snapshot());
             }
-            return Control::Continue;
+            return Ok(Control::Continue);
         }
         self.wait += 1;
         if self.wait >= self.patience {
             self.stopped_epoch = Some(epoch);
-            Control::Stop
+            Ok(Control::Stop)
         } else {
-            Control::Continue
+            Ok(Control::Continue)
         }
     }
 
-    fn on_train_end(&mut self, model: &mut Sequential) {
+    fn on_train_end(&mut self, model: &mut Sequential) -> Result<()> {
         if let Some(best) = self.best_weights.take() {
             model.restore(best);
         }
+        Ok(())
     }
 }

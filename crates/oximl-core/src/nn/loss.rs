@@ -3,9 +3,10 @@
 //! computed from logits with a stable log-softmax / log-sigmoid when `from_logits` is set.
 
 use crate::error::{Error, Result};
-use ndarray::{ArrayView2, ArrayViewMut2, Zip};
+use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut2};
 use oximl_kernel::Activation;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Probabilities are clipped to [ε, 1 − ε] inside logarithms, as Keras does.
 const EPSILON: f32 = 1e-7;
@@ -163,17 +164,22 @@ impl Loss {
         Ok(())
     }
 
-    /// The mean loss of a batch, and its gradient with respect to the output layer's pre-activation `z`
-    /// written into `dz`. `a = act(z)` is the layer's output; `y` the targets (checked by `check_targets`).
+    /// The loss of a batch and its gradient with respect to the output layer's pre-activation `z`, written into
+    /// `dz`. `a = act(z)` is the layer's output; `y` the targets (checked by `check_targets`). As Keras' reduction
+    /// `sum_over_batch_size`: each sample's loss is multiplied by its weight (1 without `sample_weight`) and the
+    /// sum is divided by the number of samples (not by the sum of the weights).
     pub(crate) fn forward_backward(
         &self,
         act: Activation,
         z: ArrayView2<'_, f32>,
         a: ArrayView2<'_, f32>,
         y: ArrayView2<'_, f32>,
+        sample_weight: Option<ArrayView1<'_, f32>>,
         mut dz: ArrayViewMut2<'_, f32>,
     ) -> Result<f64> {
         let (m, k) = a.dim();
+        let weight = |i: usize| sample_weight.map_or(1.0, |w| w[i]);
+        // The per-sample factors of the mean: 1/m for a sum over outputs, 1/(m·k) for a mean over them.
         let inv_m = 1.0 / m as f32;
         let inv_n = 1.0 / (m * k) as f32;
         let target = |i: usize, j: usize| -> f32 {
@@ -181,49 +187,51 @@ impl Loss {
         };
         let mut total = 0.0f64;
         match (*self, act) {
-            // Fused softmax + cross-entropy: ∂/∂z = (p − y)/m.
+            // Fused softmax + cross-entropy: ∂/∂z = w·(p − y)/m.
             (Loss::CategoricalCrossentropy { from_logits: false }, Activation::Softmax)
             | (Loss::SparseCategoricalCrossentropy { from_logits: false }, Activation::Softmax) => {
                 for ((i, j), d) in dz.indexed_iter_mut() {
-                    let (p, t) = (a[[i, j]], target(i, j));
+                    let (p, t, w) = (a[[i, j]], target(i, j), weight(i));
                     if t != 0.0 {
-                        total -= t as f64 * (p.clamp(EPSILON, 1.0 - EPSILON) as f64).ln();
+                        total -= (w * t) as f64 * (p.clamp(EPSILON, 1.0 - EPSILON) as f64).ln();
                     }
-                    *d = (p - t) * inv_m;
+                    *d = (p - t) * w * inv_m;
                 }
                 total /= m as f64;
             }
-            // From logits: log-softmax, ∂/∂z = (softmax(z) − y)/m.
+            // From logits: log-softmax, ∂/∂z = w·(softmax(z) − y)/m.
             (Loss::CategoricalCrossentropy { from_logits: true }, _)
             | (Loss::SparseCategoricalCrossentropy { from_logits: true }, _) => {
                 dz.assign(&z);
                 oximl_kernel::log_softmax_rows(dz.view_mut());
                 for ((i, j), d) in dz.indexed_iter_mut() {
-                    let t = target(i, j);
-                    total -= (t * *d) as f64;
-                    *d = (d.exp() - t) * inv_m;
+                    let (t, w) = (target(i, j), weight(i));
+                    total -= (w * t * *d) as f64;
+                    *d = (d.exp() - t) * w * inv_m;
                 }
                 total /= m as f64;
             }
-            // Fused sigmoid + binary cross-entropy: ∂/∂z = (p − y)/(m·k).
+            // Fused sigmoid + binary cross-entropy: ∂/∂z = w·(p − y)/(m·k).
             (Loss::BinaryCrossentropy { from_logits: false }, Activation::Sigmoid) => {
-                Zip::from(&mut dz).and(&a).and(&y).for_each(|d, &p, &t| {
-                    let p = p.clamp(EPSILON, 1.0 - EPSILON) as f64;
-                    total -= t as f64 * p.ln() + (1.0 - t as f64) * (1.0 - p).ln();
-                    *d = (p as f32 - t) * inv_n;
-                });
+                for ((i, j), d) in dz.indexed_iter_mut() {
+                    let (t, w) = (y[[i, j]], weight(i));
+                    let p = a[[i, j]].clamp(EPSILON, 1.0 - EPSILON) as f64;
+                    total -= w as f64 * (t as f64 * p.ln() + (1.0 - t as f64) * (1.0 - p).ln());
+                    *d = (p as f32 - t) * w * inv_n;
+                }
                 total /= (m * k) as f64;
             }
-            // From logits: max(z, 0) − z·y + ln(1 + e^−|z|), ∂/∂z = (σ(z) − y)/(m·k).
+            // From logits: max(z, 0) − z·y + ln(1 + e^−|z|), ∂/∂z = w·(σ(z) − y)/(m·k).
             (Loss::BinaryCrossentropy { from_logits: true }, _) => {
-                Zip::from(&mut dz).and(&z).and(&y).for_each(|d, &z, &t| {
+                for ((i, j), d) in dz.indexed_iter_mut() {
+                    let (z, t, w) = (z[[i, j]], y[[i, j]], weight(i));
                     let z64 = z as f64;
-                    total += z64.max(0.0) - z64 * t as f64 + (-z64.abs()).exp().ln_1p();
-                    *d = (1.0 / (1.0 + (-z).exp()) - t) * inv_n;
-                });
+                    total += w as f64 * (z64.max(0.0) - z64 * t as f64 + (-z64.abs()).exp().ln_1p());
+                    *d = (1.0 / (1.0 + (-z).exp()) - t) * w * inv_n;
+                }
                 total /= (m * k) as f64;
             }
-            // Everything else: ∂L/∂a, then back through the activation.
+            // Everything else: ∂L/∂a, then back through the activation (row by row, so the weights commute).
             _ => {
                 for ((i, j), d) in dz.indexed_iter_mut() {
                     let (p, t) = (a[[i, j]], target(i, j));
@@ -248,12 +256,37 @@ impl Loss {
                             (-(t as f64) * (pc as f64).ln() * inv_m as f64, -t / pc * inv_m)
                         }
                     };
-                    total += value;
-                    *d = grad;
+                    let w = weight(i);
+                    total += w as f64 * value;
+                    *d = grad * w;
                 }
                 oximl_kernel::activate_backward(act, z, a, dz)?;
             }
         }
         Ok(total)
+    }
+
+    /// Keras' `class_weight`: each sample's weight is the weight of its class (the argmax of a one-hot row, or
+    /// the rounded value of a one-column target: a label or a binary target), 1 for a class not in `weights`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use std::collections::BTreeMap;
+    /// let weights = BTreeMap::from([(1, 5.0f32)]);
+    /// let labels = array![[0.0f32], [1.0], [2.0]];
+    /// assert_eq!(oximl_core::nn::Loss::class_weights(labels.view(), &weights), array![1.0, 5.0, 1.0]);
+    /// let one_hot = array![[0.0f32, 1.0], [1.0, 0.0]];
+    /// assert_eq!(oximl_core::nn::Loss::class_weights(one_hot.view(), &weights), array![5.0, 1.0]);
+    /// ```
+    pub fn class_weights(y: ArrayView2<'_, f32>, weights: &BTreeMap<usize, f32>) -> Array1<f32> {
+        let class = |row: ArrayView1<'_, f32>| -> Option<usize> {
+            if row.len() == 1 {
+                let v = row[0].round();
+                (v >= 0.0).then_some(v as usize)
+            } else {
+                Some((0..row.len()).fold(0, |best, j| if row[j] > row[best] { j } else { best }))
+            }
+        };
+        y.rows().into_iter().map(|r| class(r).and_then(|c| weights.get(&c)).copied().unwrap_or(1.0)).collect()
     }
 }

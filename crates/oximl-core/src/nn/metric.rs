@@ -3,6 +3,7 @@
 //! classes otherwise) and the confusion matrix.
 
 use crate::error::{Error, Result};
+use crate::nn::{Compiled, Logs};
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -76,34 +77,43 @@ impl Metric {
     /// ```
     pub fn compute(&self, pred: ArrayView2<'_, f32>, y: ArrayView2<'_, f32>, sparse_targets: bool) -> Result<f64> {
         let mut acc = Accumulator::new(pred.ncols(), sparse_targets);
-        acc.add(pred, y)?;
+        acc.add(pred, y, None)?;
         Ok(acc.value(*self))
     }
 }
 
-/// Running sums and counts from which every [`Metric`] is read.
+/// Running sums and counts from which every [`Metric`] is read; with sample weights, each sample counts with its
+/// weight, as in Keras' `weighted_metrics` (accuracy `Σ wᵢ·correctᵢ / Σ wᵢ`, MAE `Σ wᵢ·mean|eᵢ| / Σ wᵢ`,
+/// precision and recall from weighted true/false positives).
 ///
 /// ```
 /// use ndarray::array;
 /// use oximl_core::nn::{Accumulator, Metric};
 /// let mut acc = Accumulator::new(1, false);
-/// acc.add(array![[0.9f32], [0.2]].view(), array![[1.0f32], [1.0]].view()).unwrap();
-/// acc.add(array![[0.7f32]].view(), array![[0.0f32]].view()).unwrap();
+/// acc.add(array![[0.9f32], [0.2]].view(), array![[1.0f32], [1.0]].view(), None).unwrap();
+/// acc.add(array![[0.7f32]].view(), array![[0.0f32]].view(), None).unwrap();
 /// assert_eq!(acc.value(Metric::Accuracy), 1.0 / 3.0);
 /// assert_eq!(acc.value(Metric::Precision), 0.5);
+/// let mut weighted = Accumulator::new(1, false);
+/// let (pred, y) = (array![[0.9f32], [0.2]], array![[1.0f32], [1.0]]);
+/// weighted.add(pred.view(), y.view(), Some(array![3.0f32, 1.0].view())).unwrap();
+/// assert_eq!(weighted.value(Metric::Accuracy), 0.75);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Accumulator {
     outputs: usize,
     sparse_targets: bool,
+    /// Σ wᵢ Σⱼ |eᵢⱼ| and Σ wᵢ Σⱼ eᵢⱼ² (dense targets only), and Σ wᵢ over those samples.
     abs_error: f64,
     sq_error: f64,
-    elements: u64,
+    error_weight: f64,
     /// The number of classes (two for one output).
     classes: usize,
     /// `confusion[(true, predicted)]`, only the non-zero counts: memory grows with what was seen, not with the
     /// square of the number of outputs.
     confusion: BTreeMap<(usize, usize), u64>,
+    /// The same cells, each sample counted with its weight: what the metrics are read from.
+    weighted: BTreeMap<(usize, usize), f64>,
 }
 
 impl Accumulator {
@@ -120,9 +130,10 @@ impl Accumulator {
             sparse_targets,
             abs_error: 0.0,
             sq_error: 0.0,
-            elements: 0,
+            error_weight: 0.0,
             classes,
             confusion: BTreeMap::new(),
+            weighted: BTreeMap::new(),
         }
     }
 
@@ -139,46 +150,66 @@ impl Accumulator {
         if self.sparse_targets { row[0] as usize } else { self.class_of_prediction(row) }
     }
 
-    /// Adds a batch of predictions and targets.
+    /// Adds a batch of predictions and targets, each sample counted with its weight if `sample_weight` is given.
     ///
     /// ```
     /// use ndarray::array;
     /// let mut acc = oximl_core::nn::Accumulator::new(2, false);
-    /// assert!(acc.add(array![[1.0f32, 0.0]].view(), array![[1.0f32]].view()).is_err());
+    /// assert!(acc.add(array![[1.0f32, 0.0]].view(), array![[1.0f32]].view(), None).is_err());
     /// ```
-    pub fn add(&mut self, pred: ArrayView2<'_, f32>, y: ArrayView2<'_, f32>) -> Result<()> {
+    pub fn add(
+        &mut self,
+        pred: ArrayView2<'_, f32>,
+        y: ArrayView2<'_, f32>,
+        sample_weight: Option<ArrayView1<'_, f32>>,
+    ) -> Result<()> {
         let cols = if self.sparse_targets { 1 } else { self.outputs };
-        if pred.ncols() != self.outputs || y.dim() != (pred.nrows(), cols) {
+        if pred.ncols() != self.outputs
+            || y.dim() != (pred.nrows(), cols)
+            || sample_weight.is_some_and(|w| w.len() != pred.nrows())
+        {
             return Err(Error::shape(
-                format!("predictions with {} columns and targets of {} × {cols}", self.outputs, pred.nrows()),
-                format!("predictions {:?}, targets {:?}", pred.dim(), y.dim()),
+                format!(
+                    "predictions with {} columns, targets of {} × {cols} and as many weights",
+                    self.outputs,
+                    pred.nrows()
+                ),
+                format!(
+                    "predictions {:?}, targets {:?}, weights {:?}",
+                    pred.dim(),
+                    y.dim(),
+                    sample_weight.map(|w| w.len())
+                ),
             ));
         }
         let classes = self.classes;
-        for (p, t) in pred.rows().into_iter().zip(y.rows()) {
+        for (i, (p, t)) in pred.rows().into_iter().zip(y.rows()).enumerate() {
             let (tc, pc) = (self.class_of_target(t), self.class_of_prediction(p));
             if tc >= classes {
                 return Err(Error::invalid("y", format!("label {} is not a class in 0..{classes}", t[0])));
             }
+            let w = sample_weight.map_or(1.0, |w| f64::from(w[i]));
             *self.confusion.entry((tc, pc)).or_default() += 1;
+            *self.weighted.entry((tc, pc)).or_default() += w;
             if !self.sparse_targets {
                 for (&a, &b) in p.iter().zip(t) {
                     let e = (a - b) as f64;
-                    self.abs_error += e.abs();
-                    self.sq_error += e * e;
+                    self.abs_error += w * e.abs();
+                    self.sq_error += w * e * e;
                 }
-                self.elements += p.len() as u64;
+                self.error_weight += w;
             }
         }
         Ok(())
     }
 
-    /// The confusion matrix so far: rows are true classes, columns predicted ones (two classes for one output).
+    /// The confusion matrix so far (sample counts, whatever the weights): rows are true classes, columns predicted
+    /// ones (two classes for one output).
     ///
     /// ```
     /// use ndarray::array;
     /// let mut acc = oximl_core::nn::Accumulator::new(1, false);
-    /// acc.add(array![[0.9f32]].view(), array![[0.0f32]].view()).unwrap();
+    /// acc.add(array![[0.9f32]].view(), array![[0.0f32]].view(), None).unwrap();
     /// assert_eq!(acc.confusion_matrix(), array![[0, 1], [0, 0]]);
     /// ```
     pub fn confusion_matrix(&self) -> Array2<u64> {
@@ -197,17 +228,17 @@ impl Accumulator {
     /// assert_eq!(acc.value(oximl_core::nn::Metric::Recall), 0.0);
     /// ```
     pub fn value(&self, metric: Metric) -> f64 {
-        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-        let (mut true_count, mut predicted_count) = (BTreeMap::<usize, u64>::new(), BTreeMap::<usize, u64>::new());
-        for (&(t, p), &n) in &self.confusion {
+        let ratio = |a: f64, b: f64| if b == 0.0 { 0.0 } else { a / b };
+        let (mut true_count, mut predicted_count) = (BTreeMap::<usize, f64>::new(), BTreeMap::<usize, f64>::new());
+        for (&(t, p), &n) in &self.weighted {
             *true_count.entry(t).or_default() += n;
             *predicted_count.entry(p).or_default() += n;
         }
-        let diagonal = |k: usize| self.confusion.get(&(k, k)).copied().unwrap_or(0);
+        let diagonal = |k: usize| self.weighted.get(&(k, k)).copied().unwrap_or(0.0);
         let per_class = |k: usize| {
             let tp = diagonal(k);
-            let precision = ratio(tp, predicted_count.get(&k).copied().unwrap_or(0));
-            let recall = ratio(tp, true_count.get(&k).copied().unwrap_or(0));
+            let precision = ratio(tp, predicted_count.get(&k).copied().unwrap_or(0.0));
+            let recall = ratio(tp, true_count.get(&k).copied().unwrap_or(0.0));
             let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
             (precision, recall, f1)
         };
@@ -221,11 +252,12 @@ impl Accumulator {
                 seen.into_iter().map(|k| f(per_class(k))).sum::<f64>() / self.classes as f64
             }
         };
-        let total: u64 = self.confusion.values().sum();
+        let total: f64 = self.weighted.values().sum();
+        let elements = self.error_weight * self.outputs as f64;
         match metric {
-            Metric::Mae => ratio_f(self.abs_error, self.elements),
-            Metric::Mse => ratio_f(self.sq_error, self.elements),
-            Metric::Accuracy => ratio(self.confusion.iter().filter(|((t, p), _)| t == p).map(|(_, n)| n).sum(), total),
+            Metric::Mae => ratio_f(self.abs_error, elements),
+            Metric::Mse => ratio_f(self.sq_error, elements),
+            Metric::Accuracy => ratio(self.weighted.iter().filter(|((t, p), _)| t == p).map(|(_, n)| n).sum(), total),
             Metric::Precision => pick(|t| t.0),
             Metric::Recall => pick(|t| t.1),
             Metric::F1 => pick(|t| t.2),
@@ -233,6 +265,47 @@ impl Accumulator {
     }
 }
 
-fn ratio_f(sum: f64, n: u64) -> f64 {
-    if n == 0 { f64::NAN } else { sum / n as f64 }
+fn ratio_f(sum: f64, n: f64) -> f64 {
+    if n == 0.0 { f64::NAN } else { sum / n }
+}
+
+/// The metrics of one pass over data: the compiled `metrics` unweighted and the `weighted_metrics` with the
+/// sample weights, logged under Keras' names (a weighted metric also in `metrics` is `weighted_<name>`).
+pub(crate) struct Tally {
+    plain: Accumulator,
+    weighted: Accumulator,
+}
+
+impl Tally {
+    pub(crate) fn new(outputs: usize, sparse_targets: bool) -> Tally {
+        Tally { plain: Accumulator::new(outputs, sparse_targets), weighted: Accumulator::new(outputs, sparse_targets) }
+    }
+
+    pub(crate) fn add(
+        &mut self,
+        pred: ArrayView2<'_, f32>,
+        y: ArrayView2<'_, f32>,
+        sample_weight: Option<ArrayView1<'_, f32>>,
+        compiled: &Compiled,
+    ) -> Result<()> {
+        if !compiled.metrics.is_empty() {
+            self.plain.add(pred, y, None)?;
+        }
+        if !compiled.weighted_metrics.is_empty() {
+            self.weighted.add(pred, y, sample_weight)?;
+        }
+        Ok(())
+    }
+
+    /// Appends each metric's value to `logs`, its name after `prefix` (`""` or `"val_"`).
+    pub(crate) fn log(&self, compiled: &Compiled, prefix: &str, logs: &mut Logs) {
+        for m in &compiled.metrics {
+            logs.push(format!("{prefix}{}", m.name()), self.plain.value(*m));
+        }
+        for m in &compiled.weighted_metrics {
+            let taken = compiled.metrics.contains(m);
+            let name = if taken { format!("{prefix}weighted_{}", m.name()) } else { format!("{prefix}{}", m.name()) };
+            logs.push(name, self.weighted.value(*m));
+        }
+    }
 }

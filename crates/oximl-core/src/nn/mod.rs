@@ -1,6 +1,7 @@
 //! Dense neural networks in Keras' vocabulary: [`Sequential`] of [`Dense`] and dropout layers, losses, metrics,
 //! `compile`/`fit`/`evaluate`/`predict`, callbacks, and save/load in the oximl format.
 
+mod callbacks;
 mod compressed;
 mod early_stopping;
 mod file;
@@ -13,9 +14,10 @@ mod predict;
 mod sequential;
 mod train;
 
+pub use callbacks::{CsvLogger, LearningRateScheduler, ModelCheckpoint, ReduceLrOnPlateau, TerminateOnNaN, Verbosity};
 pub use early_stopping::{EarlyStopping, Mode};
 pub use file::KIND;
-pub use fit::{Callback, Control, FitConfig, FitOptions, History, Logs};
+pub use fit::{Callback, Control, FitConfig, FitOptions, History, Logs, Plan};
 pub(crate) use init::zeros;
 pub use init::{Initializer, MAX_MATRIX_VALUES};
 pub use layer::{Dense, Layer};

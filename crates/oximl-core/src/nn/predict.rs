@@ -1,9 +1,10 @@
 //! Inference: `predict` (and its `_into`, `_proba`, `_classes` forms) and `evaluate`, in blocks of rows.
 
 use crate::error::{Error, Result};
-use crate::nn::train::all_finite;
-use crate::nn::{Accumulator, Layer, Logs, Sequential, zeros};
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+use crate::nn::metric::Tally;
+use crate::nn::train::{all_finite, check_sample_weight};
+use crate::nn::{Layer, Logs, Sequential, zeros};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Slice};
 use oximl_kernel::{Activation, Epilogue};
 
 /// Rows per block when predicting or evaluating: bounds the memory of the intermediate activations.
@@ -178,6 +179,31 @@ impl Sequential {
     /// # Ok::<(), oximl_core::Error>(())
     /// ```
     pub fn evaluate(&self, x: ArrayView2<'_, f32>, y: ArrayView2<'_, f32>) -> Result<Logs> {
+        self.evaluate_weighted(x, y, None)
+    }
+
+    /// As [`evaluate`](Self::evaluate), each sample weighted as in Keras' `evaluate(sample_weight=...)`: the loss
+    /// is `Σ wᵢ·lossᵢ / n`, the `weighted_metrics` count each sample with its weight.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use oximl_core::nn::{Dense, Loss, Sequential};
+    /// use oximl_core::optim::Optimizer;
+    /// let mut m = Sequential::new(1);
+    /// m.add(Dense::new(1))?;
+    /// m.set_weights(vec![array![[1.0f32]].into_dyn(), array![0.0f32].into_dyn()])?;
+    /// m.compile(Optimizer::sgd(0.1), Loss::MeanAbsoluteError, &[])?;
+    /// let (x, y) = (array![[1.0f32], [2.0]], array![[1.0f32], [4.0]]);
+    /// let logs = m.evaluate_weighted(x.view(), y.view(), Some(array![5.0f32, 0.5].view()))?;
+    /// assert_eq!(logs.get("loss"), Some(0.5)); // (5·0 + 0.5·2) / 2
+    /// # Ok::<(), oximl_core::Error>(())
+    /// ```
+    pub fn evaluate_weighted(
+        &self,
+        x: ArrayView2<'_, f32>,
+        y: ArrayView2<'_, f32>,
+        sample_weight: Option<ArrayView1<'_, f32>>,
+    ) -> Result<Logs> {
         let compiled =
             self.compiled.as_ref().ok_or_else(|| Error::invalid("model", "compile the model before evaluate"))?;
         self.check_input(x)?;
@@ -188,22 +214,23 @@ impl Sequential {
             return Err(Error::shape(format!("{} target rows", x.nrows()), format!("{}", y.nrows())));
         }
         compiled.loss.check_targets(y, self.output_dim())?;
+        check_sample_weight(sample_weight, x.nrows())?;
         let act = self.output_activation();
-        let mut acc = Accumulator::new(self.output_dim(), compiled.loss.sparse_targets());
+        let mut tally = Tally::new(self.output_dim(), compiled.loss.sparse_targets());
         let (mut total, n) = (0.0, x.nrows() as f64);
-        for (xb, yb) in x.axis_chunks_iter(Axis(0), PREDICT_BLOCK).zip(y.axis_chunks_iter(Axis(0), PREDICT_BLOCK)) {
+        for (start, xb) in x.axis_chunks_iter(Axis(0), PREDICT_BLOCK).enumerate() {
+            let rows = Slice::from(start * PREDICT_BLOCK..start * PREDICT_BLOCK + xb.nrows());
+            let (yb, wb) = (y.slice_axis(Axis(0), rows), sample_weight.map(|w| w.slice_axis_move(Axis(0), rows)));
             let mut a = zeros("predictions", xb.nrows(), self.output_dim())?;
             let z = self.forward_block(xb, a.view_mut(), true)?.unwrap_or_else(|| a.clone());
             let mut scratch = Array2::zeros(a.dim());
-            total +=
-                compiled.loss.forward_backward(act, z.view(), a.view(), yb, scratch.view_mut())? * xb.nrows() as f64;
-            acc.add(a.view(), yb)?;
+            total += compiled.loss.forward_backward(act, z.view(), a.view(), yb, wb, scratch.view_mut())?
+                * xb.nrows() as f64;
+            tally.add(a.view(), yb, wb, compiled)?;
         }
         let mut logs = Logs::default();
         logs.push("loss", total / n + self.penalty());
-        for m in &compiled.metrics {
-            logs.push(m.name(), acc.value(*m));
-        }
+        tally.log(compiled, "", &mut logs);
         Ok(logs)
     }
 

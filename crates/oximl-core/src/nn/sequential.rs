@@ -31,6 +31,10 @@ pub struct Compiled {
     pub loss: Loss,
     /// Reported with the loss by `fit` and `evaluate`.
     pub metrics: Vec<Metric>,
+    /// Reported too, each sample counted with its weight (Keras' `weighted_metrics`; as `metrics` without
+    /// sample or class weights).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weighted_metrics: Vec<Metric>,
 }
 
 /// A feed-forward network: layers applied in order.
@@ -163,6 +167,32 @@ impl Sequential {
         self.compiled.as_ref()
     }
 
+    /// The optimizer's base learning rate, once compiled.
+    ///
+    /// ```
+    /// use oximl_core::nn::{Dense, Loss, Sequential};
+    /// let mut m = Sequential::new(2);
+    /// m.add(Dense::new(1))?;
+    /// m.compile(oximl_core::optim::Optimizer::sgd(0.1), Loss::MeanSquaredError, &[])?;
+    /// m.set_learning_rate(0.01)?;
+    /// assert_eq!(m.learning_rate(), Some(0.01));
+    /// assert!(m.set_learning_rate(-1.0).is_err());
+    /// # Ok::<(), oximl_core::Error>(())
+    /// ```
+    pub fn learning_rate(&self) -> Option<f32> {
+        self.compiled.as_ref().map(|c| c.optimizer.learning_rate())
+    }
+
+    /// Changes the optimizer's base learning rate (finite and > 0), keeping its state.
+    pub fn set_learning_rate(&mut self, rate: f32) -> Result<()> {
+        let compiled = self.compiled.as_mut().ok_or_else(|| Error::invalid("model", "compile the model first"))?;
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err(Error::invalid("learning_rate", format!("must be finite and > 0, got {rate}")));
+        }
+        compiled.optimizer.set_learning_rate(rate);
+        Ok(())
+    }
+
     /// The number of trainable parameters.
     ///
     /// ```
@@ -188,12 +218,29 @@ impl Sequential {
     /// # Ok::<(), oximl_core::Error>(())
     /// ```
     pub fn compile(&mut self, optimizer: Optimizer, loss: Loss, metrics: &[Metric]) -> Result<()> {
-        optimizer.check()?;
+        self.compile_with(Compiled { optimizer, loss, metrics: metrics.to_vec(), weighted_metrics: Vec::new() })
+    }
+
+    /// As [`compile`](Self::compile), from a whole configuration (with `weighted_metrics`).
+    ///
+    /// ```
+    /// use oximl_core::nn::{Compiled, Dense, Loss, Metric, Sequential};
+    /// let mut m = Sequential::new(2);
+    /// m.add(Dense::new(1))?;
+    /// let c: Compiled = serde_json::from_str(
+    ///     r#"{"optimizer": {"name": "sgd"}, "loss": {"name": "mse"}, "metrics": [], "weighted_metrics": ["mae"]}"#,
+    /// ).unwrap();
+    /// m.compile_with(c)?;
+    /// assert_eq!(m.compiled().unwrap().weighted_metrics, vec![Metric::Mae]);
+    /// # Ok::<(), oximl_core::Error>(())
+    /// ```
+    pub fn compile_with(&mut self, compiled: Compiled) -> Result<()> {
+        compiled.optimizer.check()?;
         let Some(Layer::Dense(last)) = self.layers.last() else {
             return Err(Error::invalid("layers", "the last layer of a model to train must be Dense"));
         };
-        loss.check(last.activation, last.units)?;
-        self.compiled = Some(Compiled { optimizer, loss, metrics: metrics.to_vec() });
+        compiled.loss.check(last.activation, last.units)?;
+        self.compiled = Some(compiled);
         self.optimizer_state = OptimizerState::default();
         Ok(())
     }

@@ -2,9 +2,10 @@
 
 use crate::error::{Error, Result};
 use crate::nn::fit::{self, FitOptions, History};
-use crate::nn::{Accumulator, Compiled, Layer, Param, Sequential, zeros};
+use crate::nn::metric::Tally;
+use crate::nn::{Compiled, Layer, Param, Sequential, zeros};
 use crate::optim::OptimizerState;
-use ndarray::{Array1, Array2, ArrayD, ArrayView2, Axis, s};
+use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Axis, s};
 use ndarray_rand::rand::SeedableRng;
 use ndarray_rand::rand::rngs::StdRng;
 use oximl_kernel::{Activation, Epilogue};
@@ -63,15 +64,16 @@ impl Sequential {
         Ok(Workspace { z, out, grad, dparams, ones })
     }
 
-    /// Forward and backward passes on the batch `(x, y)`: fills the gradients in `ws.dparams` and returns the
-    /// batch's data loss (without the penalty, whose gradient is included).
+    /// Forward and backward passes on the batch `(x, y)` with optional per-sample weights `w`: fills the gradients
+    /// in `ws.dparams` and returns the batch's data loss (without the penalty, whose gradient is included).
     fn backprop(
         &self,
         ws: &mut Workspace,
         x: ArrayView2<'_, f32>,
         y: ArrayView2<'_, f32>,
+        w: Option<ArrayView1<'_, f32>>,
         rng: &mut StdRng,
-        acc: &mut Accumulator,
+        tally: &mut Tally,
     ) -> Result<f64> {
         let compiled = self.compiled.as_ref().ok_or_else(|| Error::invalid("model", "compile the model before fit"))?;
         let rows = x.nrows();
@@ -108,12 +110,13 @@ impl Sequential {
             ws.z[last].slice(s![..rows, ..]),
             a_last,
             y,
+            w,
             ws.grad[last].slice_mut(s![..rows, ..]),
         )?;
         if !loss.is_finite() {
             return Err(Error::NonFinite(format!("the loss became {loss}")));
         }
-        acc.add(a_last, y)?;
+        tally.add(a_last, y, w, compiled)?;
         // Backward.
         for l in (0..n).rev() {
             let (gbefore, grest) = ws.grad.split_at_mut(l);
@@ -156,17 +159,18 @@ impl Sequential {
         Ok(loss)
     }
 
-    /// One optimizer step on the batch `(x, y)`, using the buffers in `ws`. Returns the batch's data loss.
-    /// Nothing is changed when the loss or a gradient is not finite.
+    /// One optimizer step on the batch `(x, y)` (samples weighted by `w` if given), using the buffers in `ws`.
+    /// Returns the batch's data loss. Nothing is changed when the loss or a gradient is not finite.
     pub(crate) fn train_step(
         &mut self,
         ws: &mut Workspace,
         x: ArrayView2<'_, f32>,
         y: ArrayView2<'_, f32>,
+        w: Option<ArrayView1<'_, f32>>,
         rng: &mut StdRng,
-        acc: &mut Accumulator,
+        tally: &mut Tally,
     ) -> Result<f64> {
-        let loss = self.backprop(ws, x, y, rng, acc)?;
+        let loss = self.backprop(ws, x, y, w, rng, tally)?;
         let compiled = self.compiled.as_ref().ok_or_else(|| Error::invalid("model", "compile the model before fit"))?;
         // Global gradient norm: the finiteness check and clipping.
         let mut sq = 0.0f64;
@@ -227,6 +231,8 @@ impl Sequential {
     /// let (loss, grads) = m.loss_and_gradients(array![[1.0f32]].view(), array![[3.0f32]].view())?;
     /// assert_eq!(loss, 0.5); // ½(2·1 − 3)²
     /// assert_eq!(grads[0][[0, 0]], -1.0); // (h − y)·x
+    /// let (weighted, _) = m.weighted_loss_and_gradients(array![[1.0f32]].view(), array![[3.0f32]].view(), Some(array![3.0f32].view()))?;
+    /// assert_eq!(weighted, 1.5);
     /// # Ok::<(), oximl_core::Error>(())
     /// ```
     pub fn loss_and_gradients(
@@ -234,10 +240,34 @@ impl Sequential {
         x: ArrayView2<'_, f32>,
         y: ArrayView2<'_, f32>,
     ) -> Result<(f64, Vec<ArrayD<f32>>)> {
+        self.weighted_loss_and_gradients(x, y, None)
+    }
+
+    /// As [`loss_and_gradients`](Self::loss_and_gradients), each sample's loss multiplied by its weight (Keras'
+    /// `sample_weight`; the sum still divided by the number of samples).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use oximl_core::nn::{Dense, Loss, Sequential};
+    /// use oximl_core::optim::Optimizer;
+    /// let mut m = Sequential::new(1);
+    /// m.add(Dense::new(1))?;
+    /// m.compile(Optimizer::sgd(0.1), Loss::MeanSquaredError, &[])?;
+    /// let (x, y) = (array![[1.0f32], [2.0]], array![[0.0f32], [1.0]]);
+    /// assert!(m.weighted_loss_and_gradients(x.view(), y.view(), Some(array![1.0f32].view())).is_err());
+    /// # Ok::<(), oximl_core::Error>(())
+    /// ```
+    pub fn weighted_loss_and_gradients(
+        &self,
+        x: ArrayView2<'_, f32>,
+        y: ArrayView2<'_, f32>,
+        sample_weight: Option<ArrayView1<'_, f32>>,
+    ) -> Result<(f64, Vec<ArrayD<f32>>)> {
         let compiled = self.prepare_training(y, x)?;
         if x.nrows() == 0 {
             return Err(Error::invalid("x", "needs at least one sample"));
         }
+        check_sample_weight(sample_weight, x.nrows())?;
         let without_dropout = Sequential {
             layers: self
                 .layers
@@ -247,8 +277,8 @@ impl Sequential {
             ..self.clone()
         };
         let mut ws = without_dropout.workspace(x.nrows())?;
-        let mut acc = Accumulator::new(self.output_dim(), compiled.loss.sparse_targets());
-        let loss = without_dropout.backprop(&mut ws, x, y, &mut StdRng::seed_from_u64(0), &mut acc)?;
+        let mut tally = Tally::new(self.output_dim(), compiled.loss.sparse_targets());
+        let loss = without_dropout.backprop(&mut ws, x, y, sample_weight, &mut StdRng::seed_from_u64(0), &mut tally)?;
         let mut grads = Vec::new();
         for ((dw, db), p) in ws.dparams.into_iter().flatten().zip(self.params.iter().flatten()) {
             grads.push(dw.into_dyn());
@@ -297,6 +327,18 @@ impl Sequential {
         self.params = params;
         self.optimizer_state = state;
     }
+}
+
+/// Checks per-sample weights: one per sample, each finite.
+pub(crate) fn check_sample_weight(w: Option<ArrayView1<'_, f32>>, samples: usize) -> Result<()> {
+    let Some(w) = w else { return Ok(()) };
+    if w.len() != samples {
+        return Err(Error::shape(format!("{samples} sample weights (one per sample)"), format!("{}", w.len())));
+    }
+    if let Some(bad) = w.iter().find(|v| !v.is_finite()) {
+        return Err(Error::NonFinite(format!("sample_weight contains {bad}")));
+    }
+    Ok(())
 }
 
 /// Whether every value is finite: a branch-free scan the compiler vectorizes.

@@ -226,6 +226,21 @@ impl Optimizer {
         self.common().0
     }
 
+    /// Changes the base learning rate (what Keras' `ReduceLROnPlateau` and `LearningRateScheduler` do).
+    ///
+    /// ```
+    /// let mut o = oximl_core::optim::Optimizer::adam(0.5);
+    /// o.set_learning_rate(0.05);
+    /// assert_eq!(o.learning_rate(), 0.05);
+    /// ```
+    pub fn set_learning_rate(&mut self, rate: f32) {
+        match self {
+            Optimizer::Sgd { learning_rate, .. }
+            | Optimizer::Adam { learning_rate, .. }
+            | Optimizer::RmsProp { learning_rate, .. } => *learning_rate = rate,
+        }
+    }
+
     /// Sets the learning-rate schedule.
     ///
     /// ```

@@ -167,7 +167,8 @@ fn regularizer(v: Option<&Value>) -> std::result::Result<Option<Regularizer>, St
     Ok(Some(r))
 }
 
-/// The compile config: `optimizer` (`.keras`) or `optimizer_config` (`.h5`), `loss`, `metrics`.
+/// The compile config: `optimizer` (`.keras`) or `optimizer_config` (`.h5`), `loss`, `metrics`,
+/// `weighted_metrics`.
 fn compiled(c: &Value) -> Result<Compiled> {
     let bad = |e: Error| Error::Format(format!("Keras compile config: {e}"));
     let optimizer = match c.get("optimizer").or_else(|| c.get("optimizer_config")) {
@@ -187,10 +188,12 @@ fn compiled(c: &Value) -> Result<Compiled> {
         }
         other => return Err(Error::Format(format!("Keras compile config: unsupported loss {other:?}"))),
     };
-    let mut metrics = Vec::new();
-    metric_names(c.get("metrics").unwrap_or(&Value::Null), &mut metrics);
-    let metrics = metrics.into_iter().map(Metric::from_name).collect::<Result<Vec<_>>>().map_err(bad)?;
-    Ok(Compiled { optimizer, loss, metrics })
+    let metrics = |key: &str| {
+        let mut names = Vec::new();
+        metric_names(c.get(key).unwrap_or(&Value::Null), &mut names);
+        names.into_iter().map(Metric::from_name).collect::<Result<Vec<_>>>().map_err(bad)
+    };
+    Ok(Compiled { optimizer, loss, metrics: metrics("metrics")?, weighted_metrics: metrics("weighted_metrics")? })
 }
 
 /// The metric names of Keras' `metrics` (a list, possibly nested per output, of names or serialized metrics).
