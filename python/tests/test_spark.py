@@ -38,7 +38,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore:The cop
 def spark():
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers run this venv's Python
     session = (SparkSession.builder.master("local[2]").appName("oximl-tests")
-               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
+               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+               .config("spark.default.parallelism", "2")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     yield session
@@ -65,7 +66,7 @@ def movielens():
 def spark_model(spark, movielens, tmp_path_factory):
     users, items, ratings = movielens
     df = spark.createDataFrame(pd.DataFrame({"user": users, "item": items, "rating": ratings}))
-    model = SparkALS(rank=8, maxIter=5, regParam=0.1, seed=3).fit(df)
+    model = SparkALS(rank=8, maxIter=5, regParam=0.1, seed=3, numUserBlocks=2, numItemBlocks=2).fit(df)
     path = tmp_path_factory.mktemp("spark") / "als"
     model.save(str(path))
     return model, path, df
@@ -86,11 +87,11 @@ def assert_same_top(ours, theirs):
                 assert abs(scores[j] - mine_scores[j]) < 1e-5 and b in mine_items, (user, mine_items, items)
 
 
-def test_spark_als_model_loads_and_predicts_as_spark(spark, spark_model):
+def test_spark_als_model_loads_and_predicts_as_spark(spark, spark_model, movielens):
     model, path, df = spark_model
     ours = ALS.load_spark(path)
     assert ours.factors == 8 and ours.regularization == 0.1 and not ours.biased
-    scored = model.transform(df.limit(20_000)).toPandas()
+    scored = model.transform(df.limit(5000)).toPandas()
     expected = scored["prediction"].to_numpy()
     got = ours.predict(scored["user"].to_numpy(), scored["item"].to_numpy())
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
@@ -102,12 +103,12 @@ def test_spark_als_model_loads_and_predicts_as_spark(spark, spark_model):
 
     # Spark's last half-step solves each user's ridge system (λ·n) against the final item factors: folding a
     # training user in again gives Spark's factors back.
-    user = users[0]
-    rated = df.where(f"user = {user}").toPandas()
-    folded = ours.fold_in(list(zip(rated["item"], rated["rating"])))
-    np.testing.assert_allclose(folded.factors, ours.user_factors[ours.user_ids.index(str(user))], rtol=1e-3,
+    u, i, r = movielens
+    rated = u == users[0]
+    folded = ours.fold_in(list(zip(i[rated], r[rated])))
+    np.testing.assert_allclose(folded.factors, ours.user_factors[ours.user_ids.index(str(users[0]))], rtol=1e-3,
                                atol=1e-4)
-    assert len(ours.similar_items(int(rated["item"][0]), k=5)) == 5
+    assert len(ours.similar_items(int(i[0]), k=5)) == 5
 
 
 def test_loaded_spark_model_saves_and_serves_in_oximl_format(spark_model, tmp_path):
@@ -162,7 +163,7 @@ def test_predict_over_200k_rows_equals_local_predict(spark):
     cols = [f"x{j}" for j in range(8)]
     pdf = pd.DataFrame(x, columns=cols)
     pdf.insert(0, "row", np.arange(len(x), dtype=np.int64))
-    df = spark.createDataFrame(pdf).repartition(4)
+    df = spark.createDataFrame(pdf)
     net = network()
     out = ospark.predict(df, net, cols, threads=THREADS).toPandas().sort_values("row")
     oximl.set_num_threads(THREADS)
@@ -183,7 +184,7 @@ def test_embed_over_a_text_column_equals_local_embed(spark):
     words = [f"w{i}" for i in range(300)]
     kv = KeyedVectors(words, rng.normal(size=(300, 16)).astype(np.float32))
     texts = [" ".join(rng.choice(words + ["unknown", "W3"], size=rng.integers(1, 12))) for _ in range(3000)]
-    df = spark.createDataFrame(list(enumerate(texts)), ["row", "text"]).repartition(3)
+    df = spark.createDataFrame(pd.DataFrame({"row": np.arange(len(texts)), "text": texts}))
     out = ospark.embed(df, kv, "text", threads=THREADS, lowercase_fallback=True).toPandas().sort_values("row")
     oximl.set_num_threads(THREADS)
     expected = kv.embed(texts, lowercase_fallback=True)
