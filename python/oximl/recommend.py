@@ -371,6 +371,9 @@ class FunkSVD(_Recommender):
 class _SparkALS(_Recommender):
     """Spark MLlib ``ALSModel`` files in and out (oximl.spark reads and writes them with pyarrow)."""
 
+    #: Hyper-parameters of a model read from Spark, whose files keep none (Spark's defaults).
+    _spark_defaults: ClassVar[dict[str, Any]]
+
     @classmethod
     def load_spark(cls, path: PathLike, **params: Any) -> Any:
         """Reads a directory written by Spark's ``ALSModel.save``: a model without biases, ``factors`` = Spark's

@@ -44,8 +44,8 @@ SPARK_FORMAT_VERSION = "3.5.0"
 
 def _pyarrow() -> Any:
     try:
-        import pyarrow
-        import pyarrow.parquet  # noqa: F401 (loads the submodule)
+        import pyarrow  # type: ignore[import-untyped,import-not-found]
+        import pyarrow.parquet  # type: ignore[import-untyped,import-not-found]  # noqa: F401 (loads the submodule)
     except ImportError as e:
         raise ImportError("Spark ALSModel files need pyarrow: pip install pyarrow") from e
     return pyarrow
@@ -209,7 +209,7 @@ def predict(df: Any, model: Any, input_cols: str | Sequence[str], output_col: st
     net = oximl.models.load_model(model) if isinstance(model, (str, os.PathLike)) else model
     outputs = int(net.predict(np.zeros((1, net._built().input_dim), np.float32)).shape[1])
     array_input = isinstance(input_cols, str)
-    cols = [input_cols] if array_input else list(input_cols)
+    cols = [input_cols] if isinstance(input_cols, str) else list(input_cols)
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise oximl.InvalidArgumentError(f"no column {missing} in the DataFrame")
