@@ -45,7 +45,8 @@ SPARK_FORMAT_VERSION = "3.5.0"
 def _pyarrow() -> Any:
     try:
         import pyarrow  # type: ignore[import-untyped,import-not-found]
-        import pyarrow.parquet  # type: ignore[import-untyped,import-not-found]  # noqa: F401 (loads the submodule)
+        import pyarrow.compute  # type: ignore[import-untyped,import-not-found]  # noqa: F401 (loads the submodule)
+        import pyarrow.parquet  # type: ignore[import-untyped,import-not-found]  # noqa: F401
     except ImportError as e:
         raise ImportError("Spark ALSModel files need pyarrow: pip install pyarrow") from e
     return pyarrow
@@ -217,8 +218,7 @@ def predict(df: Any, model: Any, input_cols: str | Sequence[str], output_col: st
     shipped = _Shipped(df, net, threads)
 
     def score(batches: Iterator[Any]) -> Iterator[Any]:
-        import pyarrow as pa
-
+        pa = _pyarrow()
         local = shipped.get()
         for batch in batches:
             x = _features(pa, batch, cols, array_input)
@@ -264,8 +264,7 @@ def embed(df: Any, vectors: Any, text_col: str, output_col: str = "vector", *, t
     shipped = _Shipped(df, kv, threads)
 
     def score(batches: Iterator[Any]) -> Iterator[Any]:
-        import pyarrow as pa
-
+        pa = _pyarrow()
         local = shipped.get()
         for batch in batches:
             texts = ["" if t is None else t for t in batch.column(text_col).to_pylist()]
@@ -293,8 +292,7 @@ def recommend(df: Any, model: Any, user_col: str, k: int = 10, output_col: str =
     shipped = _Shipped(df, mf, threads)
 
     def score(batches: Iterator[Any]) -> Iterator[Any]:
-        import pyarrow as pa
-
+        pa = _pyarrow()
         local = shipped.get()
         known = frozenset(local.user_ids)
         kind = pa.list_(pa.struct([("item", pa.string()), ("score", pa.float32())]))

@@ -181,10 +181,8 @@ impl MfModel {
                 return Err(Error::shape(format!("{what}: {} ids × {k} factors", ids.len()), format!("{:?}", f.dim())));
             }
         }
-        let max_norm =
-            |f: &Array2<f32>| f.rows().into_iter().fold(0.0f64, |m, r| m.max(r.iter().map(|&x| f64::from(x).powi(2)).sum()));
         // Rounded up past any f32 rounding of a dot product (relative 2⁻¹⁰ ≫ k·ε for k ≤ MAX_FACTORS).
-        let bound = ((max_norm(&user_factors) * max_norm(&item_factors)).sqrt() * (1.0 + 1.0 / 1024.0)) as f32;
+        let bound = ((max_sq_norm(&user_factors) * max_sq_norm(&item_factors)).sqrt() * (1.0 + 1.0 / 1024.0)) as f32;
         let (nu, ni) = (users.len(), items.len());
         let model = MfModel {
             algorithm,
@@ -212,13 +210,10 @@ impl MfModel {
             return Err(Error::NonFinite(format!("rating scale [{lo}, {hi}] is not a finite range")));
         }
         let max_abs = |v: &Array1<f32>| v.iter().fold(0.0f64, |m, &x| m.max(f64::from(x).abs()));
-        let max_norm = |f: &Array2<f32>| {
-            f.rows().into_iter().fold(0.0f64, |m, r| m.max(r.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>()))
-        };
         let bound = f64::from(self.mean).abs()
             + max_abs(&self.user_bias)
             + max_abs(&self.item_bias)
-            + (max_norm(&self.user_factors) * max_norm(&self.item_factors)).sqrt();
+            + (max_sq_norm(&self.user_factors) * max_sq_norm(&self.item_factors)).sqrt();
         let params = self.user_factors.iter().chain(&self.item_factors).chain(&self.user_bias).chain(&self.item_bias);
         let finite = self.mean.is_finite() && params.into_iter().all(|v| v.is_finite());
         if !finite || bound > f64::from(f32::MAX) / 2.0 {
@@ -411,6 +406,11 @@ impl MfModel {
     }
 }
 
+/// The largest squared row norm of a factor matrix, in f64.
+fn max_sq_norm(f: &Array2<f32>) -> f64 {
+    f.rows().into_iter().fold(0.0f64, |m, r| m.max(r.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>()))
+}
+
 impl io::Persist for MfModel {
     const KIND: &'static str = KIND;
 
@@ -487,5 +487,27 @@ impl io::Persist for MfModel {
         };
         model.check_bounded().map_err(|e| bad(&e.to_string()))?;
         Ok(model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn from_factors_refuses_biases_bad_shapes_and_duplicate_ids() {
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let unbiased = Algorithm::Als(Als { factors: 2, biased: false, ..Default::default() });
+        let biased = Algorithm::Als(Als { factors: 2, ..Default::default() });
+        let (p, q) = (array![[1.0f32, 2.0]], array![[3.0f32, 0.5]]);
+        let make = |a: &Algorithm, u: &[&str], p: &Array2<f32>| {
+            MfModel::from_factors(a.clone(), ids(u), ids(&["x"]), p.clone(), q.clone())
+        };
+        assert!(make(&unbiased, &["a"], &p).is_ok());
+        assert!(make(&biased, &["a"], &p).unwrap_err().to_string().contains("biases"));
+        assert!(matches!(make(&unbiased, &["a", "b"], &p), Err(Error::Shape { .. })));
+        assert!(make(&unbiased, &["a", "a"], &array![[1.0, 2.0], [0.0, 1.0]]).is_err());
+        assert!(make(&unbiased, &["a"], &array![[f32::NAN, 0.0]]).is_err());
     }
 }
