@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Iterable, Sequence, Tuple, Union
 import numpy as np
 
 from oximl import _config, _oximl
-from oximl.errors import FormatError, NotFittedError
+from oximl.errors import FormatError, InvalidArgumentError, NotFittedError
 
 __all__ = ["Ratings", "FunkSVD", "ALS", "ImplicitALS", "FoldedUser", "train_test_split", "leave_last_k", "rmse",
            "mae", "precision_at_k", "recall_at_k", "average_precision_at_k", "map_at_k", "ndcg_at_k", "coverage",
@@ -368,8 +368,39 @@ class FunkSVD(_Recommender):
         return config
 
 
-class ALS(_Recommender):
+class _SparkALS(_Recommender):
+    """Spark MLlib ``ALSModel`` files in and out (oximl.spark reads and writes them with pyarrow)."""
+
+    #: Hyper-parameters of a model read from Spark, whose files keep none (Spark's defaults).
+    _spark_defaults: ClassVar[dict[str, Any]]
+
+    @classmethod
+    def load_spark(cls, path: PathLike, **params: Any) -> Any:
+        """Reads a directory written by Spark's ``ALSModel.save``: a model without biases, ``factors`` = Spark's
+        rank, ids the decimal text of Spark's integer ids, nothing marked as seen. Spark's file keeps no training
+        hyper-parameter: ``params`` set those ``fold_in`` uses (default: Spark's ``regParam`` 0.1, ``alpha`` 1)."""
+        from oximl import spark
+
+        users, p, items, q = spark.read_als_model(path)
+        model = cls(**{**cls._spark_defaults, **params, "factors": p.shape[1]})
+        model._core = _oximl.MfModel.from_factors(_config.dumps("algorithm", model._config()), users, items, p, q)
+        return model
+
+    def save_spark(self, path: PathLike) -> None:
+        """Writes the factors as Spark's ``ALSModel.save`` does, for ``ALSModel.load(path)``. Ids must be 32-bit
+        integers (Spark's) and the model unbiased (Spark's has no biases): otherwise ``InvalidArgumentError``."""
+        from oximl import spark
+
+        core = self._fitted()
+        if json.loads(core.algorithm_json).get("biased"):
+            raise InvalidArgumentError("Spark's ALSModel has no biases: train ALS(biased=False) to export it")
+        spark.write_als_model(path, core.user_ids, core.user_factors, core.item_ids, core.item_factors)
+
+
+class ALS(_SparkALS):
     """Explicit ALS with weighted-λ regularization (Spark MLlib's), optionally with biases."""
+
+    _spark_defaults: ClassVar[dict[str, Any]] = {"biased": False, "regularization": 0.1}
 
     _algorithm = "als"
     _fields = (("factors", "factors"), ("iterations", "iterations"), ("regularization", "regularization"),
@@ -381,9 +412,11 @@ class ALS(_Recommender):
         self.biased, self.init_std, self.random_state = biased, init_std, random_state
 
 
-class ImplicitALS(_Recommender):
+class ImplicitALS(_SparkALS):
     """Implicit-feedback ALS (Hu, Koren, Volinsky; conjugate gradient), implicit's ``AlternatingLeastSquares``:
     every rating r is an observed pair with confidence 1 + alpha·r."""
+
+    _spark_defaults: ClassVar[dict[str, Any]] = {"regularization": 0.1, "alpha": 1.0}
 
     _algorithm = "implicit_als"
     _fields = (("factors", "factors"), ("iterations", "iterations"), ("regularization", "regularization"),

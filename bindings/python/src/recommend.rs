@@ -3,7 +3,7 @@
 //! core does); training, batch scoring and metrics run with the GIL released.
 
 use crate::{detach, detach_cancellable, from_json, to_py_bytes, to_py_err};
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, ToPyArray};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, ToPyArray};
 use oximl_core::Error;
 use oximl_core::Persist;
 use oximl_core::mf::split::Split;
@@ -175,6 +175,22 @@ impl PyMfModel {
         let r = &ratings.get().inner;
         let inner = detach_cancellable(py, move |cancel| algorithm.fit_cancellable(r, cancel))?;
         Ok(PyMfModel { inner })
+    }
+
+    /// A model from factor matrices alone (`MfModel::from_factors`: an unbiased algorithm given as JSON, the ids
+    /// of the rows), as Spark MLlib's `ALSModel` holds it.
+    #[staticmethod]
+    fn from_factors(
+        py: Python<'_>,
+        algorithm_json: &str,
+        users: Vec<String>,
+        items: Vec<String>,
+        user_factors: PyReadonlyArray2<'_, f32>,
+        item_factors: PyReadonlyArray2<'_, f32>,
+    ) -> PyResult<Self> {
+        let algorithm: Algorithm = from_json(py, "algorithm", algorithm_json)?;
+        let (p, q) = (user_factors.as_array().to_owned(), item_factors.as_array().to_owned());
+        Ok(PyMfModel { inner: detach(py, move || MfModel::from_factors(algorithm, users, items, p, q))? })
     }
 
     #[getter]

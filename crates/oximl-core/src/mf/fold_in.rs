@@ -56,11 +56,7 @@ impl MfModel {
         let k = self.factors();
         let q = &self.item_factors;
         let explicit = self.algorithm.is_explicit();
-        let biased = match &self.algorithm {
-            Algorithm::FunkSvd(a) => a.biased,
-            Algorithm::Als(a) => a.biased,
-            Algorithm::ImplicitAls(_) => false,
-        };
+        let biased = self.algorithm.is_biased();
         let d = if biased { k + 1 } else { k };
         let mut a = vec![0.0f64; d * d];
         let mut b = vec![0.0f64; d];

@@ -57,6 +57,32 @@ impl Algorithm {
         }
     }
 
+    /// The number of latent factors it names.
+    ///
+    /// ```
+    /// assert_eq!(oximl_core::mf::Algorithm::Als(Default::default()).factors(), 10);
+    /// ```
+    pub fn factors(&self) -> usize {
+        match self {
+            Algorithm::FunkSvd(a) => a.factors,
+            Algorithm::Als(a) => a.factors,
+            Algorithm::ImplicitAls(a) => a.factors,
+        }
+    }
+
+    /// Whether the model has μ, user and item biases.
+    ///
+    /// ```
+    /// assert!(!oximl_core::mf::Algorithm::ImplicitAls(Default::default()).is_biased());
+    /// ```
+    pub fn is_biased(&self) -> bool {
+        match self {
+            Algorithm::FunkSvd(a) => a.biased,
+            Algorithm::Als(a) => a.biased,
+            Algorithm::ImplicitAls(_) => false,
+        }
+    }
+
     fn check(&self) -> Result<()> {
         match self {
             Algorithm::FunkSvd(a) => a.check(),
@@ -123,6 +149,58 @@ impl MfModel {
         Ok(model)
     }
 
+    /// A model from factor matrices alone, as a foreign trainer exports them (Spark MLlib's `ALSModel`: no
+    /// biases, nothing known of the training ratings): `algorithm` must be unbiased with `factors` = the
+    /// matrices' width, `users`/`items` the ids of their rows (distinct). Explicit predictions are the plain
+    /// `p_u·q_i`: the scale they are clipped to is `±max‖p_u‖·max‖q_i‖`, which no prediction exceeds.
+    ///
+    /// ```
+    /// use oximl_core::mf::{Algorithm, Als, MfModel};
+    /// use ndarray::array;
+    /// let als = Algorithm::Als(Als { factors: 2, biased: false, ..Default::default() });
+    /// let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    /// let m = MfModel::from_factors(als, ids(&["7"]), ids(&["1", "2"]), array![[1.0, 2.0]], array![[3.0, 0.5], [-1.0, 0.0]])
+    ///     .unwrap();
+    /// assert_eq!((m.predict("7", "1"), m.predict("7", "2")), (4.0, -1.0));
+    /// assert_eq!(m.recommend_ids("7", 1, true).unwrap()[0].0, "1");
+    /// ```
+    pub fn from_factors(
+        algorithm: Algorithm,
+        users: Vec<String>,
+        items: Vec<String>,
+        user_factors: Array2<f32>,
+        item_factors: Array2<f32>,
+    ) -> Result<MfModel> {
+        algorithm.check()?;
+        if algorithm.is_biased() {
+            return Err(Error::invalid("algorithm", "a model from factors alone has no biases: set biased to false"));
+        }
+        let k = algorithm.factors();
+        for (what, ids, f) in [("user_factors", &users, &user_factors), ("item_factors", &items, &item_factors)] {
+            if f.dim() != (ids.len(), k) {
+                return Err(Error::shape(format!("{what}: {} ids × {k} factors", ids.len()), format!("{:?}", f.dim())));
+            }
+        }
+        // Rounded up past any f32 rounding of a dot product (relative 2⁻¹⁰ ≫ k·ε for k ≤ MAX_FACTORS).
+        let bound = ((max_sq_norm(&user_factors) * max_sq_norm(&item_factors)).sqrt() * (1.0 + 1.0 / 1024.0)) as f32;
+        let (nu, ni) = (users.len(), items.len());
+        let model = MfModel {
+            algorithm,
+            users: Arc::new(IdMap::from_ids(users)?),
+            items: Arc::new(IdMap::from_ids(items)?),
+            user_factors,
+            item_factors,
+            user_bias: Array1::zeros(nu),
+            item_bias: Array1::zeros(ni),
+            mean: 0.0,
+            scale: (-bound, bound),
+            seen: Csr::from_parts(vec![0; nu + 1], Vec::new(), Vec::new()),
+            history: Vec::new(),
+        };
+        model.check_bounded()?;
+        Ok(model)
+    }
+
     /// Refuses parameters with which a prediction could be infinite or NaN: a scale that is not a finite
     /// `min <= max`, and any non-finite parameter or bound `|μ| + max|b_u| + max|b_i| + max‖p_u‖·max‖q_i‖`
     /// (which bounds every prediction and every partial sum of it, by Cauchy–Schwarz) over `f32::MAX / 2`.
@@ -132,13 +210,10 @@ impl MfModel {
             return Err(Error::NonFinite(format!("rating scale [{lo}, {hi}] is not a finite range")));
         }
         let max_abs = |v: &Array1<f32>| v.iter().fold(0.0f64, |m, &x| m.max(f64::from(x).abs()));
-        let max_norm = |f: &Array2<f32>| {
-            f.rows().into_iter().fold(0.0f64, |m, r| m.max(r.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>()))
-        };
         let bound = f64::from(self.mean).abs()
             + max_abs(&self.user_bias)
             + max_abs(&self.item_bias)
-            + (max_norm(&self.user_factors) * max_norm(&self.item_factors)).sqrt();
+            + (max_sq_norm(&self.user_factors) * max_sq_norm(&self.item_factors)).sqrt();
         let params = self.user_factors.iter().chain(&self.item_factors).chain(&self.user_bias).chain(&self.item_bias);
         let finite = self.mean.is_finite() && params.into_iter().all(|v| v.is_finite());
         if !finite || bound > f64::from(f32::MAX) / 2.0 {
@@ -331,6 +406,11 @@ impl MfModel {
     }
 }
 
+/// The largest squared row norm of a factor matrix, in f64.
+fn max_sq_norm(f: &Array2<f32>) -> f64 {
+    f.rows().into_iter().fold(0.0f64, |m, r| m.max(r.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>()))
+}
+
 impl io::Persist for MfModel {
     const KIND: &'static str = KIND;
 
@@ -370,11 +450,7 @@ impl io::Persist for MfModel {
         let c: Config = serde_json::from_value(file.config().clone())
             .map_err(|e| Error::Format(format!("invalid mf model config: {e}")))?;
         c.model.check().map_err(|e| bad(&e.to_string()))?;
-        let factors = match &c.model {
-            Algorithm::FunkSvd(a) => a.factors,
-            Algorithm::Als(a) => a.factors,
-            Algorithm::ImplicitAls(a) => a.factors,
-        };
+        let factors = c.model.factors();
         let (nu, ni) = (c.users.len(), c.items.len());
         let users = IdMap::from_ids(c.users).map_err(|e| bad(&e.to_string()))?;
         let items = IdMap::from_ids(c.items).map_err(|e| bad(&e.to_string()))?;
@@ -411,5 +487,27 @@ impl io::Persist for MfModel {
         };
         model.check_bounded().map_err(|e| bad(&e.to_string()))?;
         Ok(model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn from_factors_refuses_biases_bad_shapes_and_duplicate_ids() {
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let unbiased = Algorithm::Als(Als { factors: 2, biased: false, ..Default::default() });
+        let biased = Algorithm::Als(Als { factors: 2, ..Default::default() });
+        let (p, q) = (array![[1.0f32, 2.0]], array![[3.0f32, 0.5]]);
+        let make = |a: &Algorithm, u: &[&str], p: &Array2<f32>| {
+            MfModel::from_factors(a.clone(), ids(u), ids(&["x"]), p.clone(), q.clone())
+        };
+        assert!(make(&unbiased, &["a"], &p).is_ok());
+        assert!(make(&biased, &["a"], &p).unwrap_err().to_string().contains("biases"));
+        assert!(matches!(make(&unbiased, &["a", "b"], &p), Err(Error::Shape { .. })));
+        assert!(make(&unbiased, &["a", "a"], &array![[1.0, 2.0], [0.0, 1.0]]).is_err());
+        assert!(make(&unbiased, &["a"], &array![[f32::NAN, 0.0]]).is_err());
     }
 }
