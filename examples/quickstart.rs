@@ -11,7 +11,7 @@ use ndarray::Axis;
 use oximl::Persist;
 use oximl::data::{StandardScaler, datasets, train_test_split};
 use oximl::kernel::{Activation, CpuLevel};
-use oximl::nn::{Accumulator, Dense, EarlyStopping, FitOptions, Loss, Metric, Sequential};
+use oximl::nn::{Accumulator, Dense, EarlyStopping, FitOptions, Loss, Metric, Sequential, Verbosity};
 use oximl::optim::Optimizer;
 use std::time::Instant;
 
@@ -50,7 +50,7 @@ fn main() -> oximl::Result<()> {
             batch_size: 32,
             seed: 42,
             validation_split: 0.1,
-            verbose: true,
+            verbose: Verbosity::Line,
             callbacks: vec![Box::new(EarlyStopping::new("val_loss", 5).restore_best_weights(true))],
             ..Default::default()
         },
@@ -67,7 +67,7 @@ fn main() -> oximl::Result<()> {
         logs.get("f1_score").unwrap_or(f64::NAN)
     );
     let mut acc = Accumulator::new(10, true);
-    acc.add(model.predict(x_test.view())?.view(), y_test.view())?;
+    acc.add(model.predict(x_test.view())?.view(), y_test.view(), None)?;
     println!("confusion matrix (rows: true digit, columns: predicted):\n{}", acc.confusion_matrix());
 
     // Save, reload, serve.

@@ -15,7 +15,7 @@ use std::path::Path;
 /// A model the server answers for.
 pub enum Model {
     /// A dense network: `:predict`, KServe v2 `infer`.
-    Network(Sequential),
+    Network(Box<Sequential>),
     /// A matrix-factorization recommender: `:recommend`, `:similar` (items).
     Recommender(MfModel),
     /// Word embeddings: `:embed` (texts to sentence vectors), `:similar` (words or vectors).
@@ -84,12 +84,12 @@ impl Model {
             other => other,
         };
         if looks_like_onnx(&bytes) {
-            return Sequential::from_bytes(&bytes).map(Model::Network).map_err(in_file);
+            return Sequential::from_bytes(&bytes).map(|m| Model::Network(Box::new(m))).map_err(in_file);
         }
         // Each kind validates the file (checksum included) and refuses another kind's: the first that accepts it
         // wins, else every distinct reason is reported.
         let loaders: [Loader; 3] = [
-            |b| Sequential::from_bytes(b).map(Model::Network),
+            |b| Sequential::from_bytes(b).map(|m| Model::Network(Box::new(m))),
             |b| MfModel::from_bytes(b).map(Model::Recommender),
             |b| KeyedVectors::from_bytes(b).map(Model::Embeddings),
         ];
@@ -145,7 +145,7 @@ impl Model {
     /// use oximl_core::nn::{Dense, Sequential};
     /// let mut net = Sequential::new(3);
     /// net.add(Dense::new(2)).unwrap();
-    /// let model = oximl_serve::Model::Network(net);
+    /// let model = oximl_serve::Model::Network(Box::new(net));
     /// assert_eq!(model.predict(ndarray::Array2::zeros((4, 3)).view()).unwrap().dim(), (4, 2));
     /// ```
     pub fn predict(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
