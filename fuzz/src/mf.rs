@@ -41,11 +41,13 @@ pub fn mf_algorithm_json(data: &[u8]) {
         }
         Algorithm::Als(a) => {
             let k = a.factors as u128;
-            (k * rows + k * k, (a.iterations as u128).saturating_mul(rows * k * k * k + nnz * k * k))
+            let solves = rows.saturating_mul(k.saturating_pow(3)).saturating_add(nnz * k * k);
+            (k * rows + k * k, (a.iterations as u128).saturating_mul(solves))
         }
         Algorithm::ImplicitAls(a) => {
             let (k, steps) = (a.factors as u128, a.cg_steps as u128 + 1);
-            (k * rows + k * k, (a.iterations as u128).saturating_mul(steps.saturating_mul(rows * k * k) + k * k * k))
+            let solves = steps.saturating_mul(rows * k * k).saturating_add(k.saturating_pow(3));
+            (k * rows + k * k, (a.iterations as u128).saturating_mul(solves))
         }
     };
     if too_slow(elements, work) {
