@@ -768,6 +768,25 @@ oximl_status oximl_sequential_fit(oximl_sequential *model,
                                   oximl_epoch_callback callback,
                                   void *user);
 
+// `oximl_sequential_fit` with Keras' `sample_weight`: `rows` finite weights ≥ 0, one per sample, multiplying its
+// loss (the sum still divided by the batch size, Keras' `sum_over_batch_size`) and its count in the weighted
+// metrics; NULL = unweighted. Not together with `class_weight` in the options.
+//
+// ```c
+// float w[150] = {...};
+// oximl_sequential_fit_weighted(model, x, 150, 4, y, 1, w, "{\"epochs\": 50}", NULL, NULL);
+// ```
+oximl_status oximl_sequential_fit_weighted(oximl_sequential *model,
+                                           const float *x,
+                                           size_t rows,
+                                           size_t cols,
+                                           const float *y,
+                                           size_t y_cols,
+                                           const float *sample_weight,
+                                           const char *options_json,
+                                           oximl_epoch_callback callback,
+                                           void *user);
+
 // Writes the model's outputs for `x` (`rows × cols`) into `out`, which holds `capacity` floats and needs
 // `rows × oximl_sequential_output_dim(model)`. Thread-safe: many threads may predict on one handle at once, each
 // with its own buffers; the results do not depend on the number of threads.
@@ -800,6 +819,25 @@ oximl_status oximl_sequential_evaluate(const oximl_sequential *model,
                                        double *out,
                                        size_t capacity,
                                        size_t *written);
+
+// `oximl_sequential_evaluate` with one weight per sample (`rows` finite weights ≥ 0, as in
+// `oximl_sequential_fit_weighted`; NULL = unweighted): the loss and the weighted metrics count each sample with
+// its weight.
+//
+// ```c
+// double values[4]; size_t n = 0;
+// oximl_sequential_evaluate_weighted(model, x, rows, cols, y, 1, w, values, 4, &n);
+// ```
+oximl_status oximl_sequential_evaluate_weighted(const oximl_sequential *model,
+                                                const float *x,
+                                                size_t rows,
+                                                size_t cols,
+                                                const float *y,
+                                                size_t y_cols,
+                                                const float *sample_weight,
+                                                double *out,
+                                                size_t capacity,
+                                                size_t *written);
 
 // The number of outputs per sample. Thread-safe on one handle.
 //

@@ -1,7 +1,7 @@
 //! `oximl_sequential`: dense networks from C. Configuration travels as JSON (the same schema as the Rust
 //! serde types and the Python wrappers), arrays as row-major `float` buffers with their dimensions.
 
-use super::convert::{handle, handle_mut, json, matrix, out_slot, output, text, write_out};
+use super::convert::{handle, handle_mut, json, matrix, out_slot, output, text, values, write_out};
 use super::{guard, oximl_status};
 use oximl_core::Error;
 use oximl_core::Persist;
@@ -88,6 +88,14 @@ pub extern "C" fn oximl_sequential_compile(model: *mut oximl_sequential, config_
     })
 }
 
+/// `rows` sample weights at `p`, or none for NULL.
+fn weights<'a>(p: *const f32, rows: usize) -> oximl_core::Result<Option<ndarray::ArrayView1<'a, f32>>> {
+    match p.is_null() {
+        true => Ok(None),
+        false => Ok(Some(values("sample_weight", p, rows)?.into())),
+    }
+}
+
 struct CCallback {
     callback: unsafe extern "C" fn(*mut c_void, *const oximl_epoch_log) -> c_int,
     user: *mut c_void,
@@ -130,12 +138,38 @@ pub extern "C" fn oximl_sequential_fit(
     callback: oximl_epoch_callback,
     user: *mut c_void,
 ) -> oximl_status {
+    oximl_sequential_fit_weighted(model, x, rows, cols, y, y_cols, std::ptr::null(), options_json, callback, user)
+}
+
+/// `oximl_sequential_fit` with Keras' `sample_weight`: `rows` finite weights ≥ 0, one per sample, multiplying its
+/// loss (the sum still divided by the batch size, Keras' `sum_over_batch_size`) and its count in the weighted
+/// metrics; NULL = unweighted. Not together with `class_weight` in the options.
+///
+/// ```c
+/// float w[150] = {...};
+/// oximl_sequential_fit_weighted(model, x, 150, 4, y, 1, w, "{\"epochs\": 50}", NULL, NULL);
+/// ```
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn oximl_sequential_fit_weighted(
+    model: *mut oximl_sequential,
+    x: *const f32,
+    rows: usize,
+    cols: usize,
+    y: *const f32,
+    y_cols: usize,
+    sample_weight: *const f32,
+    options_json: *const c_char,
+    callback: oximl_epoch_callback,
+    user: *mut c_void,
+) -> oximl_status {
     guard(|| {
         let m = handle_mut("model", model)?;
         let (x, y) = (matrix("x", x, rows, cols)?, matrix("y", y, rows, y_cols)?);
         let config: FitConfig =
             if options_json.is_null() { FitConfig::default() } else { json("options_json", options_json)? };
         let mut options = FitOptions::from(config);
+        options.sample_weight = weights(sample_weight, rows)?;
         if let Some(callback) = callback {
             options.callbacks.push(Box::new(CCallback { callback, user }));
         }
@@ -188,9 +222,35 @@ pub extern "C" fn oximl_sequential_evaluate(
     capacity: usize,
     written: *mut usize,
 ) -> oximl_status {
+    oximl_sequential_evaluate_weighted(model, x, rows, cols, y, y_cols, std::ptr::null(), out, capacity, written)
+}
+
+/// `oximl_sequential_evaluate` with one weight per sample (`rows` finite weights ≥ 0, as in
+/// `oximl_sequential_fit_weighted`; NULL = unweighted): the loss and the weighted metrics count each sample with
+/// its weight.
+///
+/// ```c
+/// double values[4]; size_t n = 0;
+/// oximl_sequential_evaluate_weighted(model, x, rows, cols, y, 1, w, values, 4, &n);
+/// ```
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn oximl_sequential_evaluate_weighted(
+    model: *const oximl_sequential,
+    x: *const f32,
+    rows: usize,
+    cols: usize,
+    y: *const f32,
+    y_cols: usize,
+    sample_weight: *const f32,
+    out: *mut f64,
+    capacity: usize,
+    written: *mut usize,
+) -> oximl_status {
     guard(|| {
         let m = handle("model", model)?;
-        let logs = m.model.evaluate(matrix("x", x, rows, cols)?, matrix("y", y, rows, y_cols)?)?;
+        let (x, y) = (matrix("x", x, rows, cols)?, matrix("y", y, rows, y_cols)?);
+        let logs = m.model.evaluate_weighted(x, y, weights(sample_weight, rows)?)?;
         if out.is_null() || capacity < logs.0.len() {
             write_out("written", written, logs.0.len())?;
             return Err(Error::invalid(
