@@ -226,5 +226,12 @@ fn word_vectors(
             })
         })?;
     }
+    // Finite rows can sum past f32's range (found by the fuzzer): such a file is refused, not loaded with inf.
+    if let Some((i, _)) = table.rows().into_iter().enumerate().find(|(_, r)| r.iter().any(|v| !v.is_finite())) {
+        return Err(Error::Format(format!(
+            "the vector of word {:?} overflows: its row and n-gram rows sum past f32's range",
+            words[i]
+        )));
+    }
     Ok(table.into_raw_vec_and_offset().0)
 }
