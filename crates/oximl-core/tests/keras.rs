@@ -8,20 +8,15 @@ use oximl_core::optim::{Optimizer, Regularizer};
 use oximl_core::{Error, Persist};
 use std::path::PathBuf;
 
+mod support;
+
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/keras").join(name)
+    support::fixture("keras", name)
 }
 
 /// The inputs and Keras' outputs stored beside the fixture models `NAME.keras` and `NAME.h5`.
 fn cases(name: &str) -> (Array2<f32>, Array2<f32>) {
-    let text = std::fs::read_to_string(fixture(&format!("{name}.json"))).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let matrix = |key: &str| {
-        let rows: Vec<Vec<f32>> = serde_json::from_value(json[key].clone()).unwrap();
-        let cols = rows[0].len();
-        Array2::from_shape_vec((rows.len(), cols), rows.into_iter().flatten().collect()).unwrap()
-    };
-    (matrix("x"), matrix("expected"))
+    support::cases("keras", name)
 }
 
 /// Both files of `name`, loaded by content, each checked against Keras' predictions within 1e-5; the `.keras`

@@ -7,20 +7,15 @@ use oximl_core::nn::{Layer, Sequential};
 use oximl_core::{Error, Persist};
 use std::path::PathBuf;
 
+mod support;
+
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/onnx").join(name)
+    support::fixture("onnx", name)
 }
 
 /// The inputs and expected outputs stored beside a fixture model.
 fn cases(name: &str) -> (Array2<f32>, Array2<f32>) {
-    let text = std::fs::read_to_string(fixture(&format!("{name}.json"))).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let matrix = |key: &str| {
-        let rows: Vec<Vec<f32>> = serde_json::from_value(json[key].clone()).unwrap();
-        let cols = rows[0].len();
-        Array2::from_shape_vec((rows.len(), cols), rows.into_iter().flatten().collect()).unwrap()
-    };
-    (matrix("x"), matrix("expected"))
+    support::cases("onnx", name)
 }
 
 /// Loads `NAME.onnx` by content (the same call as for oximl files) and returns the largest difference from the

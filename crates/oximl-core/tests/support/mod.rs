@@ -1,4 +1,5 @@
-//! Helpers shared by the data and scaler tests (`mod support;` in each).
+//! Helpers shared by the integration tests (`mod support;` in each; each test uses a part of them).
+#![allow(dead_code)]
 
 use ndarray::Array2;
 use std::path::PathBuf;
@@ -25,4 +26,21 @@ pub fn mean_std_f64(x: &Array2<f32>) -> (Vec<f64>, Vec<f64>) {
         stds.push(v.sqrt());
     }
     (means, stds)
+}
+
+/// The file `name` among the cross-language fixtures of `kind` (`tests/fixtures/<kind>/`).
+pub fn fixture(kind: &str, name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(kind).join(name)
+}
+
+/// The inputs `x` and expected outputs stored as `NAME.json` beside a fixture model of `kind`.
+pub fn cases(kind: &str, name: &str) -> (Array2<f32>, Array2<f32>) {
+    let text = std::fs::read_to_string(fixture(kind, &format!("{name}.json"))).expect("a fixture's cases");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("JSON cases");
+    let matrix = |key: &str| {
+        let rows: Vec<Vec<f32>> = serde_json::from_value(json[key].clone()).expect("rows of numbers");
+        let cols = rows[0].len();
+        Array2::from_shape_vec((rows.len(), cols), rows.into_iter().flatten().collect()).expect("equal rows")
+    };
+    (matrix("x"), matrix("expected"))
 }
