@@ -100,11 +100,11 @@ impl VectorFormat {
         if looks_like_fasttext(bytes) {
             return Ok(VectorFormat::FastTextBin);
         }
-        let header = split_line(bytes, line_limit(None)).and_then(|(first, rest)| Some((parse_header(first)?, rest)));
+        let header = split_line(bytes, line_limit(0)).and_then(|(first, rest)| Some((parse_header(first)?, rest)));
         let Some(((_, dim), rest)) = header else {
             return Ok(VectorFormat::Glove);
         };
-        let second = split_line(rest, line_limit(Some(dim))).map(|(second, _)| second);
+        let second = split_line(rest, line_limit(dim)).map(|(second, _)| second);
         let is_text = second.map(String::from_utf8_lossy).is_some_and(|line| {
             let mut fields = fields(&line);
             fields.next().is_some() && {

@@ -11,10 +11,10 @@ use crate::{Cancel, Error, Result};
 use rayon::prelude::*;
 use std::borrow::Cow;
 
-/// The longest text line accepted: 1 MiB, or 64 bytes per declared value when a header declares more (a 300-value
-/// row takes about 3 KB).
-pub(crate) fn line_limit(dim: Option<usize>) -> usize {
-    dim.map_or(0, |d| d.saturating_mul(64)).max(1 << 20)
+/// The longest text line accepted: 1 MiB, or 64 bytes per declared value when a header declares more (`dim` = 0
+/// when nothing is declared; a 300-value row takes about 3 KB).
+pub(crate) fn line_limit(dim: usize) -> usize {
+    dim.saturating_mul(64).max(1 << 20)
 }
 
 /// The first line of `bytes` (without its `\n`) and what follows it; `None` if the line is longer than `max`
@@ -48,7 +48,7 @@ pub(crate) fn parse_header(line: &[u8]) -> Option<(usize, usize)> {
 
 /// The header line at the start of `bytes` and what follows it.
 fn header(bytes: &[u8]) -> Result<((usize, usize), &[u8])> {
-    let (line, rest) = line_or_error(bytes, line_limit(None), 1)?;
+    let (line, rest) = line_or_error(bytes, line_limit(0), 1)?;
     let (words, dim) = parse_header(line).ok_or_else(|| {
         Error::Format(format!(
             "line 1: expected a header `<words> <dims>`, found {:?}",
@@ -89,9 +89,13 @@ pub(crate) fn parse_text(
     let mut rest = bytes;
     let mut lineno = 0usize;
     let mut declared = None;
+    // The declared dimension sizes the line limit; 0 (none declared) is set explicitly rather than read through
+    // the `Option`, whose payload the optimizer may load speculatively (valgrind reports that as uninitialised).
+    let mut declared_dim = 0;
     if header_line {
         let (h, r) = header(rest)?;
         declared = Some(h);
+        declared_dim = h.1;
         rest = r;
         lineno = 1;
     }
@@ -101,7 +105,7 @@ pub(crate) fn parse_text(
         (None, Some(l)) => l,
         (None, None) => usize::MAX,
     };
-    let max = line_limit(declared.map(|(_, d)| d));
+    let max = line_limit(declared_dim);
     // Line slices with their 1-based numbers, blank lines skipped.
     let mut lines: Vec<(usize, &[u8])> = Vec::new();
     while !rest.is_empty() && lines.len() < want {
