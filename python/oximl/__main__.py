@@ -1,6 +1,6 @@
-"""``python -m oximl serve --model NAME=PATH ...``: the Rust server of ``oximl serve`` (the same arguments, see
-``python -m oximl serve --help``), run in this process with the GIL released. Ctrl-C or SIGTERM stops it after
-the requests in flight are answered."""
+"""The ``oximl`` command line from Python: the ``oximl`` console script of the wheel and ``python -m oximl`` run
+the Rust command line (``info``, ``convert``, ``quantize``, ``serve``; ``oximl --help``) in this process with the
+GIL released. Ctrl-C or SIGTERM stops ``serve`` after the requests in flight are answered."""
 
 from __future__ import annotations
 
@@ -8,23 +8,20 @@ import sys
 
 from oximl import _oximl
 
-USAGE = "usage: python -m oximl serve --model NAME=PATH [--port 8501] ...  (python -m oximl serve --help)"
-
 
 def main(argv: list[str] | None = None) -> int:
-    """Runs ``python -m oximl ARGS``; returns the exit status."""
+    """Runs ``oximl ARGS`` and returns its exit status (0 done, 1 the work failed, 2 a usage error).
+
+    >>> main(["--version"])  # doctest: +SKIP
+    oximl 0.1.0
+    0
+    """
     args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] != "serve":
-        print(USAGE, file=sys.stderr)
-        return 2
     try:
-        _oximl.serve(args[1:])
+        return _oximl.cli(args)
     except KeyboardInterrupt:
-        pass  # the server has already shut down gracefully
-    except Exception as e:  # a model that does not load, a port in use: one line, not a traceback
-        print(f"oximl serve: {e}", file=sys.stderr)
-        return 1
-    return 0
+        # `serve` has shut down gracefully, as the binary does on Ctrl-C; other work was interrupted.
+        return 0 if args[:1] == ["serve"] else 130
 
 
 if __name__ == "__main__":

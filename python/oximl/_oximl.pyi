@@ -33,7 +33,7 @@ __all__ = [
     "Normalizer",
     "split_indices",
     "missing_rows",
-    "serve",
+    "cli",
 ]
 
 __version__: str
@@ -292,4 +292,4 @@ def split_indices(
 ) -> tuple[npt.NDArray[np.uintp], npt.NDArray[np.uintp]]: ...
 def missing_rows(x: npt.NDArray[np.float32], y: npt.NDArray[np.float32] | None = None) -> npt.NDArray[np.uintp]: ...
 
-def serve(args: list[str]) -> None: ...
+def cli(args: list[str]) -> int: ...

@@ -20,6 +20,7 @@ from oximl.models import Sequential, load_model  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ACTIVATIONS = ["linear", "relu", {"name": "leaky_relu", "alpha": 0.3}, {"name": "elu", "alpha": 0.7}, "gelu",
                "sigmoid", "tanh", "softmax"]
+PIECEWISE_LINEAR = ["linear", "relu", {"name": "leaky_relu", "alpha": 0.3}]
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +56,41 @@ def test_export_runs_in_onnxruntime_like_oximl(tmp_path, digits, activation):
         assert diff < 1e-5, (len(batch), diff)
     # And back: the exported file loads into oximl as the same model.
     np.testing.assert_array_equal(load_model(path).predict(x[:50], verbose=0), model.predict(x[:50], verbose=0))
+
+
+@pytest.mark.parametrize("reduce_range", [False, True], ids=["u8", "u7"])
+@pytest.mark.parametrize("activation", ACTIVATIONS, ids=lambda a: a if isinstance(a, str) else a["name"])
+def test_a_quantized_model_exports_as_its_int8_product(tmp_path, digits, activation, reduce_range):
+    x, y = digits
+    model = Sequential([Dense(32, activation=activation, input_dim=64), Dense(10, activation=activation)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, np.eye(10, dtype=np.float32)[y], epochs=2, batch_size=64, verbose=0)
+    model.quantize("int8", reduce_range=reduce_range)
+    path = tmp_path / "int8.onnx"
+    model.export(path, format="onnx")
+    onnx.checker.check_model(str(path), full_check=True)
+    graph = onnx.load(str(path)).graph
+    assert [n.op_type for n in graph.node].count("MatMulInteger") == 2
+    assert {numpy_helper.to_array(t).dtype for t in graph.initializer if t.name.endswith("kernel_int8")} == {np.dtype(np.int8)}
+    rng = np.random.default_rng(1)
+    wide = rng.normal(0, 2, (1000, 64)).astype(np.float32)
+    wide[3] = 0  # an all-zero row: scale 1, zero point 0
+    wide[4] = np.abs(wide[4])  # a row without negative values: zero point 0
+    w1, b1, w2, _ = model.get_weights()
+    for batch in [x[:1], x[:1000], wide[:1], wide]:
+        diff = np.abs(run_onnxruntime(path, batch) - model.predict(batch, verbose=0))
+        if activation in PIECEWISE_LINEAR:  # both runtimes compute the hidden layer to the same bits
+            assert diff.max() < 1e-5, (len(batch), diff.max())
+            continue
+        # exp/tanh/erf differ in the last bit between the runtimes, so a hidden value that sits on a rounding
+        # boundary of its row's quantization can land one step apart: such outputs differ by about one step
+        # times a weight; all others agree within 1e-5.
+        hidden = np.hstack([batch @ w1 + b1, np.zeros((len(batch), 1), np.float32)])
+        bounded = {"sigmoid": (0, 1), "tanh": (-1, 1), "softmax": (0, 1)}.get(str(activation))
+        hidden = hidden if bounded is None else np.clip(hidden, *bounded)  # else the pre-activation range, wider
+        step = np.ptp(hidden, axis=1).max() / (127 if reduce_range else 255)
+        assert (diff < 1e-5).mean() >= 0.99, (len(batch), (diff >= 1e-5).mean())
+        assert diff.max() <= 2 * step * np.abs(w2).max(), (len(batch), diff.max(), step)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -74,6 +74,6 @@ def test_usage_errors_exit_2(model_dir):
     done = subprocess.run([sys.executable, "-m", "oximl", "serve", "--port", "x"], capture_output=True, text=True)
     assert done.returncode == 2 and "--port" in done.stderr
     done = subprocess.run([sys.executable, "-m", "oximl"], capture_output=True, text=True)
-    assert done.returncode == 2 and "usage" in done.stderr
+    assert done.returncode == 2 and "usage" in done.stderr.lower()
     done = subprocess.run([sys.executable, "-m", "oximl", "serve", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "--max-batch-size" in done.stdout

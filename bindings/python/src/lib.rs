@@ -1,12 +1,12 @@
 //! The Python extension `oximl._oximl`: thin wrappers that extract arguments, call the core (with the GIL
 //! released for anything heavy) and convert results. The public Python API lives in `python/oximl/`.
 
+mod cli;
 mod compress;
 mod embeddings;
 mod preprocessing;
 mod recommend;
 mod sequential;
-mod serve;
 
 use oximl_core::{Cancel, Error};
 use pyo3::prelude::*;
@@ -152,7 +152,7 @@ fn _oximl(m: &Bound<'_, PyModule>) -> PyResult<()> {
     recommend::register(m)?;
     compress::register(m)?;
     embeddings::register(m)?;
-    m.add_function(wrap_pyfunction!(serve::serve, m)?)?;
+    m.add_function(wrap_pyfunction!(cli::cli, m)?)?;
     preprocessing::register(m)?;
     Ok(())
 }

@@ -1,61 +1,7 @@
-//! `oximl`: inspect and convert model files from the command line. Each subcommand lives in its own module;
-//! this file only dispatches.
-//!
-//! ```text
-//! oximl info model.keras            # format, kind, layers, parameters, sparsity
-//! oximl convert model.h5 out.oximl
-//! oximl convert model.oximl out.onnx
-//! oximl quantize model.oximl out.oximl
-//! oximl serve --model digits=models/digits --port 8501
-//! ```
+//! The `oximl` binary: see [`oximl_cli::run`].
 
-mod convert;
-mod info;
-mod quantize;
-mod serve;
-
-use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-/// Inspect, convert, quantize and serve oximl models.
-///
-/// Model files are recognized by their content, not their name: oximl files (written by save() from Rust, C or
-/// Python), ONNX files of multi-layer perceptrons (from oximl, scikit-learn via skl2onnx, PyTorch, ...) and Keras
-/// files (Keras 3 `.keras` archives and legacy `.h5` files).
-///
-/// Exit status: 0 on success, 1 when the work failed (a missing, malformed or unsupported model file; an error
-/// writing), 2 for a usage error (an unknown option, a missing argument, an output format that cannot be told).
-/// Errors are printed on standard error as "oximl: MESSAGE".
-#[derive(Parser)]
-#[command(name = "oximl", version, about, long_about, max_term_width = 100)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    Info(info::Info),
-    Convert(convert::Convert),
-    Quantize(quantize::Quantize),
-    /// Serve models over HTTP: TensorFlow Serving REST and KServe v2, Prometheus metrics on /metrics.
-    ///
-    /// Example: oximl serve --model digits=models/digits --model recs=recs.oximl --port 8501
-    Serve(oximl_serve::Config),
-}
-
 fn main() -> ExitCode {
-    let result = match Cli::parse().command {
-        Command::Info(c) => c.run(),
-        Command::Convert(c) => c.run(),
-        Command::Quantize(c) => c.run(),
-        Command::Serve(config) => serve::run(&config),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("oximl: {e}");
-            ExitCode::from(if matches!(e, oximl_core::Error::InvalidArgument { .. }) { 2 } else { 1 })
-        }
-    }
+    ExitCode::from(oximl_cli::run(std::env::args_os(), &oximl_core::Cancel::new()))
 }

@@ -2,7 +2,7 @@
 
 use oximl_core::{Cancel, Result};
 
-/// Runs the server of `config` until Ctrl-C or SIGTERM, then finishes the requests in flight.
-pub fn run(config: &oximl_serve::Config) -> Result<()> {
-    oximl_serve::run_blocking(config, &Cancel::new())
+/// Runs the server of `config` until Ctrl-C, SIGTERM or `cancel`, then finishes the requests in flight.
+pub fn run(config: &oximl_serve::Config, cancel: &Cancel) -> Result<()> {
+    oximl_serve::run_blocking(config, cancel)
 }

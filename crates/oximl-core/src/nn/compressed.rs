@@ -92,6 +92,11 @@ impl Sequential {
         self.compression.quantized.as_ref().map(|q| &q.config)
     }
 
+    /// The int8 kernel of layer `l` of a quantized model.
+    pub(crate) fn quantized_kernel(&self, l: usize) -> Option<&PackedI8> {
+        self.compression.quantized.as_ref()?.kernels.get(l)?.as_ref()
+    }
+
     /// One-shot magnitude pruning: zeroes the smallest kernel weights (see [`PruneConfig`]) and keeps the mask, so
     /// that later `fit`s keep them zero (the mask is applied after every optimizer step). Pruning a pruned model
     /// prunes it further (its zeros are the smallest magnitudes).

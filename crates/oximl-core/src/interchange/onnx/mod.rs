@@ -4,7 +4,11 @@
 //!   an ONNX operator (`Relu`, `LeakyRelu` and `Elu` with their alpha, `Sigmoid`, `Tanh`, `Softmax` over the last
 //!   axis, `Gelu`), dropout left out; opset 17 (20 when the model uses GELU, which became an operator then); a
 //!   float input named [`INPUT`] of shape `[batch, input_dim]` with a dynamic batch dimension, and an output named
-//!   [`OUTPUT`]; producer `oximl` and its version.
+//!   [`OUTPUT`]; producer `oximl` and its version. A quantized model (see
+//!   [`Sequential::quantize`](crate::nn::Sequential::quantize)) is exported as the int8 product it computes:
+//!   per-row `u8` quantization of the activations in ONNX operators, `MatMulInteger` with the int8 kernel, the
+//!   scales and bias in `f32`, so that onnxruntime gives oximl's numbers; such a file is not read back (import
+//!   reads float MLPs).
 //! - Import ([`Sequential::from_onnx`], and [`Persist::load`](crate::Persist::load) of a `.onnx` file, recognized
 //!   by its content): graphs that are chains of [`SUPPORTED`] operators with constant weights (initializers), such
 //!   as scikit-learn's `MLPClassifier` (converted with `options={"zipmap": False}`; two classes too, whose

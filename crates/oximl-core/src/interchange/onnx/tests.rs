@@ -133,3 +133,29 @@ fn graphs_oximl_cannot_represent_are_refused_with_the_node_named() {
     let e = edited(&|m| m.graph.as_mut().unwrap().initializer[0].raw_data = Some(vec![0; 3]));
     assert!(e.contains("dense_0/kernel") && e.contains("3 bytes"), "{e}");
 }
+
+#[test]
+fn a_quantized_model_exports_its_int8_product_with_unique_node_names() {
+    use crate::compress::QuantizeConfig;
+    for (hidden, opset) in [(Activation::Relu, 17), (Activation::Gelu, 20)] {
+        let mut m = model(hidden, Activation::Softmax, true);
+        m.quantize(&QuantizeConfig::from_name("int8").unwrap()).unwrap();
+        let onnx = ModelProto::decode(&m.to_onnx()[..]).unwrap();
+        assert_eq!(onnx.opset_import[0].version(), opset);
+        let graph = onnx.graph.unwrap();
+        let ops: Vec<&str> = graph.node.iter().map(|n| n.op_type()).collect();
+        assert_eq!(ops.iter().filter(|&&op| op == "MatMulInteger").count(), 2, "{ops:?}");
+        assert!(!ops.contains(&"Gemm"), "{ops:?}");
+        let names: std::collections::HashSet<_> = graph.node.iter().map(|n| n.name()).collect();
+        assert_eq!(names.len(), graph.node.len(), "node names are unique");
+        // The reductions name their axis as opset 17 (attribute) or 18+ (input) wants it.
+        let reduce = graph.node.iter().find(|n| n.op_type() == "ReduceMin").unwrap();
+        assert_eq!((reduce.input.len(), reduce.attribute.len()), if opset >= 18 { (2, 1) } else { (1, 2) });
+        let int8 = graph.initializer.iter().find(|t| t.name() == "dense_0/kernel_int8").unwrap();
+        assert_eq!(
+            (int8.data_type(), int8.dims.as_slice()),
+            (super::proto::tensor_proto::DataType::Int8 as i32, &[5i64, 7][..])
+        );
+        assert_eq!(onnx.metadata_props.len(), 2);
+    }
+}
