@@ -1,4 +1,4 @@
-//! `oximl`: inspect, convert, quantize and serve model files from the command line. Each subcommand lives in its
+//! `oximl`: inspect, convert, prune, quantize and serve model files from the command line. Each subcommand lives in its
 //! own module; this file only parses and dispatches. The `oximl` binary and Python's `oximl` console script
 //! (`python -m oximl`) both call [`run`].
 //!
@@ -7,11 +7,13 @@
 //! oximl convert model.h5 out.oximl
 //! oximl convert model.oximl out.onnx
 //! oximl quantize model.oximl out.oximl
+//! oximl prune model.oximl out.oximl --sparsity 0.8
 //! oximl serve --model digits=models/digits --port 8501
 //! ```
 
 mod convert;
 mod info;
+mod prune;
 mod quantize;
 mod serve;
 
@@ -19,7 +21,7 @@ use clap::{Parser, Subcommand};
 use oximl_core::Cancel;
 use std::ffi::OsString;
 
-/// Inspect, convert, quantize and serve oximl models.
+/// Inspect, convert, prune, quantize and serve oximl models.
 ///
 /// Model files are recognized by their content, not their name: oximl files (written by save() from Rust, C or
 /// Python), ONNX files of multi-layer perceptrons (from oximl, scikit-learn via skl2onnx, PyTorch, ...) and Keras
@@ -40,6 +42,7 @@ enum Command {
     Info(info::Info),
     Convert(convert::Convert),
     Quantize(quantize::Quantize),
+    Prune(prune::Prune),
     /// Serve models over HTTP: TensorFlow Serving REST and KServe v2, Prometheus metrics on /metrics.
     ///
     /// Example: oximl serve --model digits=models/digits --model recs=recs.oximl --port 8501
@@ -72,6 +75,7 @@ where
         Command::Info(c) => c.run(),
         Command::Convert(c) => c.run(),
         Command::Quantize(c) => c.run(),
+        Command::Prune(c) => c.run(),
         Command::Serve(config) => serve::run(&config, cancel),
     };
     match result {

@@ -51,3 +51,32 @@ fn quantizes_a_network_file_and_describes_compressed_files() {
         "{described}"
     );
 }
+
+#[test]
+fn prunes_a_network_file_globally_or_per_layer() {
+    let input = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/rust_model.oximl");
+    let output = tmp("pruned-cli.oximl");
+    let out = oximl(&["prune".as_ref(), input.as_os_str(), output.as_os_str(), "--sparsity".as_ref(), "0.5".as_ref()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (model, pruned) = (Sequential::load(&input).unwrap(), Sequential::load(&output).unwrap());
+    let mut expected = model.clone();
+    expected.prune(&PruneConfig::global(0.5)).unwrap();
+    assert_eq!(pruned.get_weights(), expected.get_weights());
+    assert!((pruned.sparsity().total - 0.5).abs() < 0.05, "{:?}", pruned.sparsity());
+
+    let args = ["--sparsity", "0.5", "--scope", "layer", "--layers", "0"];
+    let out =
+        oximl(&[&["prune".as_ref(), input.as_os_str(), output.as_os_str()][..], &args.map(AsRef::as_ref)].concat());
+    assert!(out.status.success(), "{}", text(&out));
+    let layers = Sequential::load(&output).unwrap().sparsity().layers;
+    assert_eq!(layers[0], (0, 0.5), "{layers:?}");
+
+    for (flag, value, named) in [("--sparsity", "1.5", "sparsity"), ("--scope", "everywhere", "everywhere")] {
+        let args = [flag, value, "--sparsity", "0.5"];
+        let args = if flag == "--sparsity" { &args[..2] } else { &args[..] };
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(AsRef::as_ref).collect();
+        let out = oximl(&[&["prune".as_ref(), input.as_os_str(), output.as_os_str()][..], &args].concat());
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains(named), "{}", text(&out));
+    }
+}
