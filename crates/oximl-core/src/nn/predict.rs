@@ -19,7 +19,7 @@ impl Sequential {
                 format!("{} features", x.ncols()),
             ));
         }
-        if let Some((i, _)) = x.rows().into_iter().enumerate().find(|(_, r)| r.iter().any(|v| !v.is_finite())) {
+        if let Some(i) = first_non_finite_row(x) {
             return Err(Error::NonFinite(format!("input row {i} contains NaN or infinity")));
         }
         Ok(())

@@ -106,10 +106,10 @@ impl RowQuant {
     }
 
     pub(super) fn of_at(level: CpuLevel, x: &[f32], range: ActivationRange) -> Result<RowQuant> {
-        let ((lo, hi), magnitude) = dispatch(
+        let (lo, hi, magnitude) = dispatch(
             level,
             #[inline(always)]
-            || (min_max(x), x.iter().fold(0u32, |m, v| m.max(v.to_bits() & !SIGN))),
+            || scan(x),
         );
         if magnitude >= INFINITY {
             return Err(KernelError::InvalidArgument { name: "x", reason: "an input is NaN or infinite".into() });
@@ -158,24 +158,27 @@ impl RowQuant {
     }
 }
 
-/// `(min, max)` of `x` and 0 (the result does not depend on the order of the scan).
+/// `(min, max)` of `x` and 0, and the largest magnitude's bits (at least [`INFINITY`] if a value is NaN or
+/// infinite), in one pass of `LANES` independent lanes that the compiler keeps in vector registers (the result does
+/// not depend on the order of the scan).
 #[inline(always)]
-fn min_max(x: &[f32]) -> (f32, f32) {
-    (lanes(x, |m, v| if v < m { v } else { m }), lanes(x, |m, v| if v > m { v } else { m }))
-}
-
-/// Folds `x` and 0 with `pick` in `LANES` independent lanes, which the compiler keeps in a vector register.
-#[inline(always)]
-fn lanes(x: &[f32], pick: impl Fn(f32, f32) -> f32) -> f32 {
-    let mut acc = [0.0f32; LANES];
+fn scan(x: &[f32]) -> (f32, f32, u32) {
+    let (mut lo, mut hi, mut mag) = ([0.0f32; LANES], [0.0f32; LANES], [0u32; LANES]);
+    let mut step = |i: usize, v: f32| {
+        lo[i] = if v < lo[i] { v } else { lo[i] };
+        hi[i] = if v > hi[i] { v } else { hi[i] };
+        mag[i] = mag[i].max(v.to_bits() & !SIGN);
+    };
     let chunks = x.chunks_exact(LANES);
-    for (a, &v) in acc.iter_mut().zip(chunks.remainder()) {
-        *a = pick(*a, v);
+    for (i, &v) in chunks.remainder().iter().enumerate() {
+        step(i, v);
     }
     for c in chunks {
-        for (a, &v) in acc.iter_mut().zip(c) {
-            *a = pick(*a, v);
+        for (i, &v) in c.iter().enumerate() {
+            step(i, v);
         }
     }
-    acc.into_iter().fold(0.0, pick)
+    let lo = lo.into_iter().fold(0.0, |m, v| if v < m { v } else { m });
+    let hi = hi.into_iter().fold(0.0, |m, v| if v > m { v } else { m });
+    (lo, hi, mag.into_iter().max().unwrap_or(0))
 }
