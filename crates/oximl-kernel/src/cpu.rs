@@ -164,6 +164,27 @@ pub(crate) fn dispatch<R>(level: CpuLevel, f: impl FnOnce() -> R) -> R {
     }
 }
 
+/// The micro-kernel the `gemm` crate picks on this CPU for elements of `size` bytes, as `(MR, NR, fused)`: its
+/// tile and whether its multiply-adds are fused (AVX-512F when the `avx512` feature is on: 4·lanes × 6; FMA:
+/// 2·lanes × 6; NEON: 4·lanes × 4; portable: 2 × 4, unfused). The streamed products follow it (see `gemm.rs`).
+pub(crate) fn gemm_kernel(size: usize) -> (usize, usize, bool) {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        if cfg!(feature = "avx512") && is_x86_feature_detected!("avx512f") {
+            return (4 * 64 / size, 6, true);
+        }
+        if is_x86_feature_detected!("fma") {
+            return (2 * 32 / size, 6, true);
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    if std::arch::is_aarch64_feature_detected!("neon") {
+        return (4 * 16 / size, 4, true);
+    }
+    let _ = size;
+    (2, 4, false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{CpuLevel, pick};

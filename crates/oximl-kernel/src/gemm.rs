@@ -5,14 +5,17 @@
 //! loops whose panels of `B` and `A` are packed once and shared by the threads, blocking sized from the CPU's
 //! caches, and micro-kernels chosen at run time (AVX-512 when the CPU has AVX-512F and the `avx512` feature is on,
 //! else AVX2/FMA, else portable). Products of at least [`PAR_GEMM_MIN_FLOPS`] multiply-adds run on all of the
-//! library's threads, smaller ones on the caller's thread; products of at most 4 rows stream `B` once
-//! (inference on a few samples), without packing, allocation or waking the pool.
+//! library's threads, smaller ones on the caller's thread. Products of a few rows, one column, or both sides at
+//! most 64 are streamed by this module (no packing, no pool wake-up for a few rows), in the crate's order.
 //!
-//! Determinism: each `MR×NR` tile of `C` is computed by one thread, and the sum over `k` runs in blocks whose size
-//! depends on the shape and the CPU (cache sizes, micro-kernel), never on the thread count, so results are
-//! bit-identical for any thread count on a given machine. Across CPU levels they may differ in the last bits
-//! (the AVX-512 and AVX2 micro-kernels have different tiles, hence different `k` blocks and reduction orders).
-//! The epilogue runs over blocks of rows right after the product, in parallel for large outputs.
+//! Determinism: every element of `C` is one chain of multiply-adds in `k` order per `k` block, the blocks' depth
+//! set by `k` and the CPU (its L1 cache and micro-kernel), never by `m`, `n` or the thread count: the crate's
+//! packed kernels compute so, and the shapes for which the crate would sum otherwise (its matrix-vector,
+//! dot-product and small-matrix paths) are streamed in that same order. So a row of a product has the same bits
+//! whether it is computed alone or among any number of rows, on any number of threads. Across CPU levels the
+//! bits may differ (AVX-512 and AVX2 have different tiles, hence different `k` blocks; the portable kernel does
+//! not fuse its multiply-adds). The epilogue runs over blocks of rows right after the product, in parallel for
+//! large outputs.
 //!
 //! With `β = 0`, `C` is overwritten and its old contents (even NaN) are ignored, as in BLAS.
 
@@ -165,12 +168,28 @@ fn apply_epilogue<T: Float>(mut c: ArrayViewMut2<'_, T>, e: Epilogue<'_, T>, thr
     }
 }
 
-/// Products with at most this many rows of `A` skip packing: streaming each row of `B` once is faster (inference
-/// on one sample of a 256-512-256-10 network: 182 µs → 45 µs with `matrixmultiply`, measured with
-/// `benches/compare/mlp.rs`), allocates nothing and never wakes the pool.
+/// Products with at most this many rows of `A` are streamed (see [`streamed`]) whatever their width: one pass
+/// over `B` per [`ROWS`] rows is faster than packing for inference on a few samples (one sample of a 256-512-256-10
+/// network: 182 µs → 45 µs, measured with `benches/compare/mlp.rs`), allocates little and never wakes the pool.
 const SMALL_M: usize = 4;
 
-/// The product for one call: a streaming row-times-matrix loop for a few rows, the `gemm` crate otherwise.
+/// Rows of `C` accumulated together by [`streamed`]: they share each loaded row of `B`, and their independent
+/// sums hide the latency of the multiply-adds when `C` has one column.
+const ROWS: usize = 4;
+
+/// Rows of `C` per task when a streamed product is large enough for several threads.
+const STREAM_TASK_ROWS: usize = 64;
+
+/// Whether the `gemm` crate would compute this product with its packed micro-kernels, where each element is one
+/// chain of multiply-adds in `k` order per `k` block ([`k_block`]). Its other paths (matrix-vector for one row or
+/// one column, a dot-product kernel when `m·n ≤ 256`, outer products for `k ≤ 2`, a fixed 512-deep block when
+/// `m, n ≤ 64`) sum in other orders, so a row's bits would depend on how many rows share the call: those shapes,
+/// and a few rows, are [`streamed`] instead, in the packed kernels' order.
+fn packed_by_gemm_crate(m: usize, k: usize, n: usize) -> bool {
+    m > SMALL_M && n > 1 && k > 2 && m * n > 256 && (m > 64 || n > 64)
+}
+
+/// The product for one call: [`streamed`] for the shapes of [`packed_by_gemm_crate`], the `gemm` crate otherwise.
 fn product<T: Float>(
     alpha: T,
     a: ArrayView2<'_, T>,
@@ -180,7 +199,8 @@ fn product<T: Float>(
     threads: usize,
 ) {
     let ((m, k), n) = (a.dim(), c.ncols());
-    if k > 0 && m <= SMALL_M && few_rows(alpha, a, b, beta, c.view_mut()) {
+    if !packed_by_gemm_crate(m, k, n) {
+        streamed(alpha, a, b, beta, c, threads);
         return;
     }
     let (sa, sb, sc) =
@@ -208,42 +228,91 @@ fn product<T: Float>(
     }
 }
 
-/// `cᵢ ← β·cᵢ + Σₚ (α·aᵢₚ)·bₚ` row by row, streaming the rows of `B` once each (they must be contiguous, as
-/// must the rows of `C`); returns false, doing nothing, when the layout does not allow it.
-fn few_rows<T: Float>(
+/// `C ← α·A·B + β·C` computed element by element exactly as the `gemm` crate's packed micro-kernels compute it, so
+/// that every row of a product has the same bits whatever the number of rows in the call: for each block of
+/// [`k_block`] values of `k`, `s = Σₚ aᵢₚ·bₚⱼ` as one chain of multiply-adds in `p` order (fused when the CPU has
+/// FMA, as the crate's kernels are), then `cᵢⱼ ← α·s` (first block, `β = 0`), `fma(α, s, cᵢⱼ)` (first block with
+/// `β = 1`, and every later block), or `β·cᵢⱼ + α·s`. Vectorized along the rows of `B` (copied to row-major
+/// order once if they are not), [`ROWS`] rows of `C` at a time; blocks of rows on several threads for large
+/// products (each row by one task: the thread count does not change the bits).
+fn streamed<T: Float>(
     alpha: T,
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
     beta: T,
     mut c: ArrayViewMut2<'_, T>,
-) -> bool {
-    if b.strides()[1] != 1 || c.strides()[1] != 1 || b.row(0).as_slice().is_none() {
-        return false;
+    threads: usize,
+) {
+    let ((m, k), n) = (a.dim(), c.ncols());
+    if k == 0 {
+        // No product: C ← β·C (and C ← 0 for β = 0, whatever it held).
+        c.mapv_inplace(|v| if beta == T::zero() { T::zero() } else { beta * v });
+        return;
     }
+    let b = b.as_standard_layout();
+    let Some(bs) = b.as_slice() else { unreachable!("a standard-layout array is contiguous") };
+    let (kc, fused) = (k_block::<T>(k), crate::cpu::gemm_kernel(std::mem::size_of::<T>()).2);
     let level = crate::CpuLevel::current();
-    for (arow, mut crow) in a.rows().into_iter().zip(c.rows_mut()) {
-        let Some(cs) = crow.as_slice_mut() else { return false };
-        crate::cpu::dispatch(
-            level,
-            #[inline(always)]
-            || {
-                if beta == T::zero() {
-                    cs.fill(T::zero());
-                } else {
-                    cs.iter_mut().for_each(|v| *v = beta * *v);
-                }
-                for (p, &ap) in arow.iter().enumerate() {
-                    let coef = alpha * ap;
-                    let brow = b.row(p);
-                    let Some(bs) = brow.as_slice() else { return };
-                    for (v, &bv) in cs.iter_mut().zip(bs) {
-                        *v = *v + coef * bv;
+    let rows = |row0: usize, mut cb: ArrayViewMut2<'_, T>| {
+        let mut acc = vec![T::zero(); ROWS * n];
+        let mut out = vec![T::zero(); ROWS * n];
+        for (g, mut cg) in cb.axis_chunks_iter_mut(Axis(0), ROWS).enumerate() {
+            let (i0, r) = (row0 + g * ROWS, cg.nrows());
+            for (i, crow) in cg.rows().into_iter().enumerate() {
+                out[i * n..(i + 1) * n].iter_mut().zip(crow).for_each(|(o, &v)| *o = v);
+            }
+            crate::cpu::dispatch(
+                level,
+                #[inline(always)]
+                || {
+                    for (block, p0) in (0..k).step_by(kc).enumerate() {
+                        acc.fill(T::zero());
+                        for p in p0..(p0 + kc).min(k) {
+                            let brow = &bs[p * n..(p + 1) * n];
+                            for (i, accr) in acc.chunks_exact_mut(n).take(r).enumerate() {
+                                let ap = a[[i0 + i, p]];
+                                if fused {
+                                    accr.iter_mut().zip(brow).for_each(|(s, &bv)| *s = ap.mul_add(bv, *s));
+                                } else {
+                                    accr.iter_mut().zip(brow).for_each(|(s, &bv)| *s = ap * bv + *s);
+                                }
+                            }
+                        }
+                        let combine = |o: &mut T, s: T| {
+                            *o = match (block, beta) {
+                                (0, b) if b == T::zero() => alpha * s,
+                                (0, b) if b != T::one() => b * *o + alpha * s,
+                                _ if fused => alpha.mul_add(s, *o),
+                                _ => alpha * s + *o,
+                            }
+                        };
+                        out.iter_mut().zip(&acc).take(r * n).for_each(|(o, &s)| combine(o, s));
                     }
-                }
-            },
-        );
+                },
+            );
+            for (i, mut crow) in cg.rows_mut().into_iter().enumerate() {
+                crow.iter_mut().zip(&out[i * n..(i + 1) * n]).for_each(|(v, &o)| *v = o);
+            }
+        }
+    };
+    if threads > 1 && m > STREAM_TASK_ROWS {
+        install(|| {
+            c.axis_chunks_iter_mut(Axis(0), STREAM_TASK_ROWS)
+                .into_par_iter()
+                .enumerate()
+                .for_each(|(t, cb)| rows(t * STREAM_TASK_ROWS, cb))
+        });
+    } else {
+        rows(0, c);
     }
-    true
+}
+
+/// The depth of the `k` blocks of the `gemm` crate's packed products: its `kernel_params`, from the L1 cache's
+/// geometry and the micro-kernel's tile ([`crate::cpu::gemm_kernel`]); `k` itself up to 512.
+fn k_block<T: Float>(k: usize) -> usize {
+    let size = std::mem::size_of::<T>();
+    let (mr, nr, _) = crate::cpu::gemm_kernel(size);
+    gemm_common::cache::kernel_params(1, 1, k, mr, nr, size).kc.max(1)
 }
 
 /// `A·B` into a new matrix.

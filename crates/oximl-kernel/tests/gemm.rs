@@ -259,3 +259,47 @@ fn nan_propagates_to_its_row_and_column_only() {
         assert_eq!(v.is_nan(), i == 1, "row {i}");
     }
 }
+
+/// `C ← α·A·B + β·C` for the rows `rows` of `a` and `c0` alone.
+fn rows_alone<T: oximl_kernel::Float>(
+    alpha: T,
+    a: &Array2<T>,
+    b: ndarray::ArrayView2<'_, T>,
+    beta: T,
+    c0: &Array2<T>,
+    rows: std::ops::Range<usize>,
+) -> Array2<T> {
+    let mut c = c0.slice(ndarray::s![rows.clone(), ..]).to_owned();
+    oximl_kernel::gemm(alpha, a.slice(ndarray::s![rows, ..]), b, beta, c.view_mut()).unwrap();
+    c
+}
+
+#[test]
+fn a_row_has_the_same_bits_alone_or_among_any_number_of_rows() {
+    // Shapes on every side of the kernel's paths: a few rows, one column, both sides ≤ 64, m·n ≤ 256, the packed
+    // products; k ≤ 2, one k block, several (the blocks are 512 deep or more).
+    let shapes =
+        [(300, 784, 1), (300, 64, 10), (130, 3, 2), (70, 100, 64), (80, 513, 65), (200, 1500, 130), (9, 2, 300)];
+    let mut r = rng(11);
+    for &(m, k, n) in &shapes {
+        let a = uniform((m, k), -1.0, 1.0, &mut r);
+        let w = uniform((k, n), -1.0, 1.0, &mut r);
+        let wt = w.t().to_owned(); // Bᵀ stored: B = wt.t() has column-major strides, as in backpropagation
+        let c0 = uniform((m, n), -1.0, 1.0, &mut r);
+        for (alpha, beta) in [(1.0, 0.0), (1.0, 1.0), (0.5, 2.0)] {
+            for b in [w.view(), wt.t()] {
+                let (a32, b32, c32) = (a.mapv(|v| v as f32), b.mapv(|v| v as f32), c0.mapv(|v| v as f32));
+                let all = rows_alone(alpha as f32, &a32, b32.view(), beta as f32, &c32, 0..m);
+                let all64 = rows_alone(alpha, &a, b, beta, &c0, 0..m);
+                for rows in [0..1, m / 2..m / 2 + 1, m - 1..m, 1..4, 0..5, 3..m.min(68), 0..m.min(65)] {
+                    let part = rows_alone(alpha as f32, &a32, b32.view(), beta as f32, &c32, rows.clone());
+                    let want = all.slice(ndarray::s![rows.clone(), ..]).mapv(f32::to_bits);
+                    assert_eq!(part.mapv(f32::to_bits), want, "f32 {m}×{k}×{n} rows {rows:?} α={alpha} β={beta}");
+                    let part = rows_alone(alpha, &a, b, beta, &c0, rows.clone());
+                    let want = all64.slice(ndarray::s![rows.clone(), ..]).mapv(f64::to_bits);
+                    assert_eq!(part.mapv(f64::to_bits), want, "f64 {m}×{k}×{n} rows {rows:?} α={alpha} β={beta}");
+                }
+            }
+        }
+    }
+}

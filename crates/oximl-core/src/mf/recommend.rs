@@ -11,11 +11,6 @@ use rayon::prelude::*;
 /// in L3 between the product and the selection; the product is what costs: 2·factors flops per user and item).
 const USER_BLOCK: usize = 128;
 
-/// Blocks shorter than this are padded with copies of their first user: below it the `gemm` crate takes other
-/// paths (matrix-vector for one row) that sum in another order, and one user's list must equal its place in a
-/// batch, bit for bit.
-const MIN_BLOCK: usize = 16;
-
 /// `a` ranks before `b`: higher score first, the lower index on ties (a total order on finite scores).
 #[inline(always)]
 fn better(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
@@ -150,9 +145,11 @@ impl MfModel {
             blocks
                 .par_iter()
                 .map_init(Scratch::default, |sc, blk| -> Result<Vec<Ranked>> {
-                    let m = blk.len().max(MIN_BLOCK);
+                    // One user's list equals its place in any batch, bit for bit: the kernel's rows do not depend
+                    // on the rows beside them.
+                    let m = blk.len();
                     sc.p.clear();
-                    for &u in blk.iter().chain(std::iter::repeat_n(&blk[0], m - blk.len())) {
+                    for &u in blk.iter() {
                         sc.p.extend_from_slice(&pf[u * nf..(u + 1) * nf]);
                     }
                     // Overwritten by the GEMM (β = 0): only grown, never cleared.
@@ -164,7 +161,7 @@ impl MfModel {
                     // A separate pass adds the biases: a fused epilogue would cut the block into row tiles, each
                     // packing all of Qᵀ again (measured slower at 128 × 3,706 × 100).
                     oximl_kernel::gemm(1.0, p, qt, 0.0, scores)?;
-                    let mut out = Vec::with_capacity(blk.len());
+                    let mut out = Vec::with_capacity(m);
                     for (row, &u) in sc.scores.chunks_exact_mut(ni.max(1)).zip(blk.iter()) {
                         let base = self.mean + self.user_bias[u];
                         oximl_kernel::vectorized(
