@@ -5,8 +5,9 @@
 //! loops whose panels of `B` and `A` are packed once and shared by the threads, blocking sized from the CPU's
 //! caches, and micro-kernels chosen at run time (AVX-512 when the CPU has AVX-512F and the `avx512` feature is on,
 //! else AVX2/FMA, else portable). Products of at least [`PAR_GEMM_MIN_FLOPS`] multiply-adds run on all of the
-//! library's threads, smaller ones on the caller's thread. Products of a few rows, one column, or both sides at
-//! most 64 are streamed by this module (no packing, no pool wake-up for a few rows), in the crate's order.
+//! library's threads, smaller ones on the caller's thread. Products of a few rows or one column, and the few
+//! other shapes the crate would sum in another order (see `packed_by_gemm_crate`), are streamed by this module (no
+//! packing, no pool wake-up for a few rows), in the crate's order.
 //!
 //! Determinism: every element of `C` is one chain of multiply-adds in `k` order per `k` block, the blocks' depth
 //! set by `k` and the CPU (its L1 cache and micro-kernel), never by `m`, `n` or the thread count: the crate's
@@ -180,13 +181,14 @@ const ROWS: usize = 4;
 /// Rows of `C` per task when a streamed product is large enough for several threads.
 const STREAM_TASK_ROWS: usize = 64;
 
-/// Whether the `gemm` crate would compute this product with its packed micro-kernels, where each element is one
-/// chain of multiply-adds in `k` order per `k` block ([`k_block`]). Its other paths (matrix-vector for one row or
-/// one column, a dot-product kernel when `m·n ≤ 256`, outer products for `k ≤ 2`, a fixed 512-deep block when
-/// `m, n ≤ 64`) sum in other orders, so a row's bits would depend on how many rows share the call: those shapes,
-/// and a few rows, are [`streamed`] instead, in the packed kernels' order.
-fn packed_by_gemm_crate(m: usize, k: usize, n: usize) -> bool {
-    m > SMALL_M && n > 1 && k > 2 && m * n > 256 && (m > 64 || n > 64)
+/// Whether the `gemm` crate computes this product with its packed micro-kernels in `k` blocks of [`k_block`]
+/// depth, each element one chain of multiply-adds in `k` order per block. Its other paths (matrix-vector for one
+/// row or one column, a dot-product kernel when `m·n ≤ 256`, outer products for `k ≤ 2`) sum in other orders, and
+/// when `m, n ≤ 64` it cuts `k` into blocks of 512 (the same blocks only if [`k_block`] gives them too), so a
+/// row's bits would depend on how many rows share the call: those shapes, and a few rows, are [`streamed`]
+/// instead, in the packed kernels' order.
+fn packed_by_gemm_crate<T: Float>(m: usize, k: usize, n: usize) -> bool {
+    m > SMALL_M && n > 1 && k > 2 && m * n > 256 && (m > 64 || n > 64 || k_block::<T>(k) == k.min(512))
 }
 
 /// The product for one call: [`streamed`] for the shapes of [`packed_by_gemm_crate`], the `gemm` crate otherwise.
@@ -199,7 +201,7 @@ fn product<T: Float>(
     threads: usize,
 ) {
     let ((m, k), n) = (a.dim(), c.ncols());
-    if !packed_by_gemm_crate(m, k, n) {
+    if !packed_by_gemm_crate::<T>(m, k, n) {
         streamed(alpha, a, b, beta, c, threads);
         return;
     }

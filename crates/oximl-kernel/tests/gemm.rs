@@ -276,10 +276,19 @@ fn rows_alone<T: oximl_kernel::Float>(
 
 #[test]
 fn a_row_has_the_same_bits_alone_or_among_any_number_of_rows() {
-    // Shapes on every side of the kernel's paths: a few rows, one column, both sides ≤ 64, m·n ≤ 256, the packed
-    // products; k ≤ 2, one k block, several (the blocks are 512 deep or more).
-    let shapes =
-        [(300, 784, 1), (300, 64, 10), (130, 3, 2), (70, 100, 64), (80, 513, 65), (200, 1500, 130), (9, 2, 300)];
+    // Shapes on every side of the kernel's paths: a few rows, one column, both sides ≤ 64 (one k block, and k = 784
+    // that the crate's small path would cut at 512), m·n ≤ 256, the packed products; k ≤ 2, one k block, several.
+    let shapes = [
+        (300, 784, 1),
+        (300, 64, 10),
+        (130, 3, 2),
+        (70, 100, 64),
+        (32, 128, 64),
+        (40, 784, 30),
+        (80, 513, 65),
+        (200, 1500, 130),
+        (9, 2, 300),
+    ];
     let mut r = rng(11);
     for &(m, k, n) in &shapes {
         let a = uniform((m, k), -1.0, 1.0, &mut r);
