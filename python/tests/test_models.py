@@ -172,7 +172,7 @@ def test_threads_predict_in_parallel_with_the_gil_released():
             return time.perf_counter() - t, [o for out in outs for o in out]
 
         best = 0.0
-        for _ in range(3):
+        for _ in range(6):  # the best of 6: a busy machine (or a peer library's idle thread pool) can steal a round
             one, _ = timed(1)
             two, results = timed(2)
             assert all(np.array_equal(r, want) for r in results)
