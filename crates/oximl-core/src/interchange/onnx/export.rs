@@ -139,11 +139,16 @@ impl Graph {
         });
     }
 
+    /// [`Graph::raw_initializer`] unless an initializer of that name exists (constants shared by the layers).
+    fn shared_initializer(&mut self, name: &str, data_type: tensor_proto::DataType, shape: &[usize], raw: Vec<u8>) {
+        if !self.initializers.iter().any(|t| t.name.as_deref() == Some(name)) {
+            self.raw_initializer(name, data_type, shape, raw);
+        }
+    }
+
     /// A float scalar initializer named `{name}` (added once).
     fn scalar(&mut self, name: &str, value: f32) -> String {
-        if !self.initializers.iter().any(|t| t.name.as_deref() == Some(name)) {
-            self.raw_initializer(name, tensor_proto::DataType::Float, &[], value.to_le_bytes().to_vec());
-        }
+        self.shared_initializer(name, tensor_proto::DataType::Float, &[], value.to_le_bytes().to_vec());
         name.to_string()
     }
 
@@ -152,9 +157,7 @@ impl Graph {
     fn reduce_rows(&mut self, op: &str, name: &str, x: String) -> String {
         if self.opset >= 18 {
             let axes = format!("{name}/axes");
-            if !self.initializers.iter().any(|t| t.name.as_ref() == Some(&axes)) {
-                self.raw_initializer(&axes, tensor_proto::DataType::Int64, &[1], 1i64.to_le_bytes().to_vec());
-            }
+            self.shared_initializer(&axes, tensor_proto::DataType::Int64, &[1], 1i64.to_le_bytes().to_vec());
             self.node(op, name, vec![x, axes], vec![int_attribute("keepdims", 1)])
         } else {
             self.node(op, name, vec![x], vec![ints_attribute("axes", &[1]), int_attribute("keepdims", 1)])
