@@ -24,7 +24,7 @@ use crate::elementwise::{Activation, activate_at};
 use crate::error::{KernelError, Result};
 use crate::float::Float;
 use crate::parallel::{PAR_MIN_ELEMENTS, install, num_threads};
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, s};
 use rayon::prelude::*;
 
 /// Products with fewer multiply-adds (m·k·n) than this stay on the caller's thread. Measured on 2 cores with
@@ -234,9 +234,10 @@ fn product<T: Float>(
 /// that every row of a product has the same bits whatever the number of rows in the call: for each block of
 /// [`k_block`] values of `k`, `s = Σₚ aᵢₚ·bₚⱼ` as one chain of multiply-adds in `p` order (fused when the CPU has
 /// FMA, as the crate's kernels are), then `cᵢⱼ ← α·s` (first block, `β = 0`), `fma(α, s, cᵢⱼ)` (first block with
-/// `β = 1`, and every later block), or `β·cᵢⱼ + α·s`. Vectorized along the rows of `B` (copied to row-major
-/// order once if they are not), [`ROWS`] rows of `C` at a time; blocks of rows on several threads for large
-/// products (each row by one task: the thread count does not change the bits).
+/// `β = 1`, and every later block), or `β·cᵢⱼ + α·s`. [`ROWS`] rows of `C` at a time share each loaded row of `B`
+/// (copied to row-major order once if it is not); their sums stay in registers over a tile of columns as wide as
+/// the CPU's registers allow ([`Stream::tile`]). Blocks of rows run on several threads for large products (each
+/// row by one task: the thread count does not change the bits).
 fn streamed<T: Float>(
     alpha: T,
     a: ArrayView2<'_, T>,
@@ -252,49 +253,31 @@ fn streamed<T: Float>(
         return;
     }
     let b = b.as_standard_layout();
-    let Some(bs) = b.as_slice() else { unreachable!("a standard-layout array is contiguous") };
-    let (kc, fused) = (k_block::<T>(k), crate::cpu::gemm_kernel(std::mem::size_of::<T>()).2);
+    let Some(b) = b.as_slice() else { unreachable!("a standard-layout array is contiguous") };
     let level = crate::CpuLevel::current();
+    let stream = Stream { alpha, beta, b, k, n, kc: k_block::<T>(k), fused: crate::cpu::gemm_kernel(size_of::<T>()).2 };
     let rows = |row0: usize, mut cb: ArrayViewMut2<'_, T>| {
-        let mut acc = vec![T::zero(); ROWS * n];
-        let mut out = vec![T::zero(); ROWS * n];
+        // The group's rows of A and of C, contiguous.
+        let (mut ar, mut out) = (vec![T::zero(); ROWS * k], vec![T::zero(); ROWS * n]);
         for (g, mut cg) in cb.axis_chunks_iter_mut(Axis(0), ROWS).enumerate() {
-            let (i0, r) = (row0 + g * ROWS, cg.nrows());
-            for (i, crow) in cg.rows().into_iter().enumerate() {
-                out[i * n..(i + 1) * n].iter_mut().zip(crow).for_each(|(o, &v)| *o = v);
-            }
+            let r = cg.nrows();
+            let ag = a.slice(s![row0 + g * ROWS..row0 + g * ROWS + r, ..]);
+            leading_rows(&mut ar, r, k).assign(&ag);
+            leading_rows(&mut out, r, n).assign(&cg);
             crate::cpu::dispatch(
                 level,
                 #[inline(always)]
                 || {
-                    for (block, p0) in (0..k).step_by(kc).enumerate() {
-                        acc.fill(T::zero());
-                        for p in p0..(p0 + kc).min(k) {
-                            let brow = &bs[p * n..(p + 1) * n];
-                            for (i, accr) in acc.chunks_exact_mut(n).take(r).enumerate() {
-                                let ap = a[[i0 + i, p]];
-                                if fused {
-                                    accr.iter_mut().zip(brow).for_each(|(s, &bv)| *s = ap.mul_add(bv, *s));
-                                } else {
-                                    accr.iter_mut().zip(brow).for_each(|(s, &bv)| *s = ap * bv + *s);
-                                }
-                            }
+                    if r == ROWS {
+                        stream.row_group::<ROWS>(level, &ar, &mut out);
+                    } else {
+                        for (ai, oi) in ar.chunks_exact(k).zip(out.chunks_exact_mut(n)).take(r) {
+                            stream.row_group::<1>(level, ai, oi);
                         }
-                        let combine = |o: &mut T, s: T| {
-                            *o = match (block, beta) {
-                                (0, b) if b == T::zero() => alpha * s,
-                                (0, b) if b != T::one() => b * *o + alpha * s,
-                                _ if fused => alpha.mul_add(s, *o),
-                                _ => alpha * s + *o,
-                            }
-                        };
-                        out.iter_mut().zip(&acc).take(r * n).for_each(|(o, &s)| combine(o, s));
                     }
                 },
             );
-            for (i, mut crow) in cg.rows_mut().into_iter().enumerate() {
-                crow.iter_mut().zip(&out[i * n..(i + 1) * n]).for_each(|(v, &o)| *v = o);
-            }
+            cg.assign(&leading_rows(&mut out, r, n));
         }
     };
     if threads > 1 && m > STREAM_TASK_ROWS {
@@ -306,6 +289,120 @@ fn streamed<T: Float>(
         });
     } else {
         rows(0, c);
+    }
+}
+
+/// The first `rows` rows of `cols` values of `v` as a matrix (`v` holds at least `rows·cols` values).
+fn leading_rows<T>(v: &mut [T], rows: usize, cols: usize) -> ArrayViewMut2<'_, T> {
+    ArrayViewMut2::from_shape((rows, cols), &mut v[..rows * cols]).expect("rows·cols values fit their shape")
+}
+
+/// One streamed product ([`streamed`]): its coefficients, `B` in row-major order, its sizes and `k` block depth,
+/// and whether its multiply-adds are fused.
+struct Stream<'a, T> {
+    alpha: T,
+    beta: T,
+    b: &'a [T],
+    k: usize,
+    n: usize,
+    kc: usize,
+    fused: bool,
+}
+
+impl<T: Float> Stream<'_, T> {
+    /// `R` rows of `C` (`out`, `R·n` values) from `R` rows of `A` (`a`, `R·k` values): tiles of columns as wide as
+    /// the CPU's vector registers hold the sums of (16 registers for one row, 4 per row for four; the widths halve
+    /// to fit the remaining columns), the last few columns summed in memory.
+    #[inline(always)]
+    fn row_group<const R: usize>(&self, level: crate::CpuLevel, a: &[T], out: &mut [T]) {
+        use crate::CpuLevel::*;
+        let vector_bytes = match level {
+            Avx512 | Avx512Vnni => 64,
+            Avx2 | AvxVnni => 32,
+            Scalar => 16,
+        };
+        let widest = vector_bytes * if R == 1 { 16 } else { 4 } / size_of::<T>();
+        let mut j = 0;
+        macro_rules! tiles {
+            ($($w:literal),*) => {$(
+                if $w <= widest {
+                    while j + $w <= self.n {
+                        self.tile::<R, $w>(a, out, j);
+                        j += $w;
+                    }
+                }
+            )*};
+        }
+        if R == 1 {
+            tiles!(256, 128, 64, 32, 16, 8, 4);
+        } else {
+            tiles!(64, 32, 16, 8, 4);
+        }
+        self.columns_in_memory::<R>(a, out, j);
+    }
+
+    /// Columns `j..j + W` of the `R` rows: the sums of each `k` block in registers, then combined into `out`.
+    #[inline(always)]
+    fn tile<const R: usize, const W: usize>(&self, a: &[T], out: &mut [T], j: usize) {
+        for (block, p0) in (0..self.k).step_by(self.kc).enumerate() {
+            let mut sum = [[T::zero(); W]; R];
+            for p in p0..(p0 + self.kc).min(self.k) {
+                let Ok(brow) = <&[T; W]>::try_from(&self.b[p * self.n + j..p * self.n + j + W]) else {
+                    unreachable!("a slice of W values")
+                };
+                for (i, si) in sum.iter_mut().enumerate() {
+                    let ap = a[i * self.k + p];
+                    for (s, &bv) in si.iter_mut().zip(brow) {
+                        *s = self.madd(ap, bv, *s);
+                    }
+                }
+            }
+            for (i, si) in sum.iter().enumerate() {
+                let o = &mut out[i * self.n + j..i * self.n + j + W];
+                o.iter_mut().zip(si).for_each(|(o, &s)| *o = self.combine(block, *o, s));
+            }
+        }
+    }
+
+    /// Columns `j..n` of the `R` rows, the sums of each `k` block in memory (fewer columns than a vector holds).
+    #[inline(always)]
+    fn columns_in_memory<const R: usize>(&self, a: &[T], out: &mut [T], j: usize) {
+        let w = self.n - j;
+        if w == 0 {
+            return;
+        }
+        let mut sum = vec![T::zero(); R * w];
+        for (block, p0) in (0..self.k).step_by(self.kc).enumerate() {
+            sum.fill(T::zero());
+            for p in p0..(p0 + self.kc).min(self.k) {
+                let brow = &self.b[p * self.n + j..(p + 1) * self.n];
+                for (i, si) in sum.chunks_exact_mut(w).enumerate() {
+                    let ap = a[i * self.k + p];
+                    si.iter_mut().zip(brow).for_each(|(s, &bv)| *s = self.madd(ap, bv, *s));
+                }
+            }
+            for (i, si) in sum.chunks_exact(w).enumerate() {
+                let o = &mut out[i * self.n + j..(i + 1) * self.n];
+                o.iter_mut().zip(si).for_each(|(o, &s)| *o = self.combine(block, *o, s));
+            }
+        }
+    }
+
+    /// `a·b + s`, fused or not as the `gemm` crate's kernels on this CPU.
+    #[inline(always)]
+    fn madd(&self, a: T, b: T, s: T) -> T {
+        if self.fused { a.mul_add(b, s) } else { a * b + s }
+    }
+
+    /// The new `cᵢⱼ` after the sum `s` of `k` block number `block`.
+    #[inline(always)]
+    fn combine(&self, block: usize, c: T, s: T) -> T {
+        match (block, self.beta) {
+            (0, b) if b == T::zero() => self.alpha * s,
+            (0, b) if b != T::one() => b * c + self.alpha * s,
+            _ if self.fused => self.alpha.mul_add(s, c),
+            _ => self.alpha * s + c,
+        }
     }
 }
 
