@@ -240,14 +240,7 @@ def test_predict_from_another_thread_during_fit_is_a_clear_error():
 
     def train():
         try:
-            while True:
-                try:
-                    m.fit(x, y, epochs=30, batch_size=8, verbose=0)
-                    return
-                except oximl.OximlError as e:
-                    # fit lost the race to a predict in flight (its lock is taken without waiting): try again
-                    if "being trained" not in str(e):
-                        raise
+            m.fit(x, y, epochs=30, batch_size=8, verbose=0)  # waits for a predict in flight, never fails for it
         except BaseException as e:  # recorded and asserted below instead of leaving the loop waiting forever
             fit_errors.append(e)
         finally:
@@ -266,6 +259,37 @@ def test_predict_from_another_thread_during_fit_is_a_clear_error():
     assert errors and "being trained" in str(errors[0]), errors
     assert isinstance(errors[0], oximl.errors.InvalidArgumentError)
     assert m.predict(x[:2]).shape == (2, 3)
+
+
+def test_fit_and_set_weights_wait_for_the_predictions_in_flight():
+    x, y = blobs(4000)
+    m = Sequential([Dense(256, activation="relu", input_dim=4), Dense(3, activation="softmax")])
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    stop, unexpected, predicted = threading.Event(), [], []
+
+    def predict_all_the_time():
+        while not stop.is_set():
+            try:
+                predicted.append(m.predict(x).shape)
+            except oximl.OximlError as e:
+                if "being trained" not in str(e):  # refused while fit runs: expected
+                    unexpected.append(e)
+
+    threads = [threading.Thread(target=predict_all_the_time) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        while not predicted:
+            time.sleep(0.001)
+        for _ in range(20):  # each starts while predictions of 4,000 rows are in flight most of the time
+            m.fit(x[:64], y[:64], epochs=1, batch_size=64, verbose=0)
+            m.set_weights(m.get_weights())
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not unexpected, unexpected
+    assert predicted
 
 
 def test_activation_and_initializer_names_and_defaults_are_the_cores():

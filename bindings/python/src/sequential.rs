@@ -1,8 +1,9 @@
 //! `oximl._oximl.Sequential`: the core `Sequential` behind the Keras-style classes of `oximl.models`.
 //! Arrays come in as numpy float32 views (zero-copy; `oximl.models` converts other dtypes and layouts once);
 //! every heavy call runs with the GIL released. The model sits behind a read-write lock: predictions from many
-//! threads share it, `fit` holds it exclusively, and a call that would have to wait for `fit` (another thread, or
-//! a callback of that `fit`) gets a clear error instead of blocking or pyo3's "Already mutably borrowed".
+//! threads share it; `fit` (and every other change) waits for the predictions in flight, then holds it
+//! exclusively; a call that would have to wait for `fit` or another change (from another thread, or from a
+//! callback of that `fit`) gets a clear error instead of blocking or pyo3's "Already mutably borrowed".
 
 use crate::{detach, from_json, to_py_err};
 use numpy::{IntoPyArray, PyArray2, PyArrayDyn, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn};
@@ -11,24 +12,53 @@ use oximl_core::nn::{Callback, Control, FitConfig, FitOptions, Layer, Logs, Sequ
 use oximl_core::{Error, nn};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 
 /// A Keras-style sequential model (configured by JSON from `oximl.models`).
 #[pyclass(name = "Sequential", module = "oximl._oximl", frozen)]
 pub struct PySequential {
     inner: RwLock<Sequential>,
+    /// Set while a change (`fit`, `compile`, `set_weights`, ...) holds the model or waits for it.
+    changing: AtomicBool,
 }
 
-/// The error of a call made while `fit` runs.
+/// The error of a call made while `fit` or another change runs.
 fn busy(py: Python<'_>) -> PyErr {
-    let why = "the model is being trained by another thread (or this call comes from a callback of its fit); \
-               call it after fit returns";
+    let why = "the model is being trained or changed by another thread (or this call comes from a callback of \
+               its fit); call it after that returns";
     to_py_err(py, Error::invalid("model", why))
+}
+
+/// The model held for a change; lets other changes in when dropped.
+pub(crate) struct Changing<'a> {
+    model: RwLockWriteGuard<'a, Sequential>,
+    flag: &'a AtomicBool,
+}
+
+impl Deref for Changing<'_> {
+    type Target = Sequential;
+    fn deref(&self) -> &Sequential {
+        &self.model
+    }
+}
+
+impl DerefMut for Changing<'_> {
+    fn deref_mut(&mut self) -> &mut Sequential {
+        &mut self.model
+    }
+}
+
+impl Drop for Changing<'_> {
+    fn drop(&mut self) {
+        self.flag.store(false, Ordering::Release);
+    }
 }
 
 impl PySequential {
     fn new_from(model: Sequential) -> Self {
-        PySequential { inner: RwLock::new(model) }
+        PySequential { inner: RwLock::new(model), changing: AtomicBool::new(false) }
     }
 
     pub(crate) fn read(&self, py: Python<'_>) -> PyResult<RwLockReadGuard<'_, Sequential>> {
@@ -39,12 +69,20 @@ impl PySequential {
         }
     }
 
-    pub(crate) fn write(&self, py: Python<'_>) -> PyResult<RwLockWriteGuard<'_, Sequential>> {
-        match self.inner.try_write() {
-            Ok(m) => Ok(m),
-            Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
-            Err(TryLockError::WouldBlock) => Err(busy(py)),
+    /// The model for a change: waits (without the GIL) for the predictions in flight, which are short and never
+    /// call Python; refuses at once while another change runs, which may be long or may be the caller itself.
+    pub(crate) fn write(&self, py: Python<'_>) -> PyResult<Changing<'_>> {
+        if self.changing.swap(true, Ordering::AcqRel) {
+            return Err(busy(py));
         }
+        let model = loop {
+            match self.inner.try_write() {
+                Ok(m) => break m,
+                Err(TryLockError::Poisoned(p)) => break p.into_inner(),
+                Err(TryLockError::WouldBlock) => py.detach(|| drop(self.inner.write())),
+            }
+        };
+        Ok(Changing { model, flag: &self.changing })
     }
 }
 
