@@ -1,5 +1,5 @@
 //! Dense-network throughput: one epoch of training (digits-sized and the 256-512-256-10 network) and inference
-//! latency for batches of 1 and 1,024 rows. `cargo bench --bench mlp`; side by side with scikit-learn and Keras:
+//! latency for batches of 1 and 1,024 rows, in `f32` and int8 (dynamic quantization). `cargo bench --bench mlp`; side by side with scikit-learn and Keras:
 //! `python benches/compare/mlp.py`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -8,6 +8,7 @@ use ndarray_rand::RandomExt;
 use ndarray_rand::rand::SeedableRng;
 use ndarray_rand::rand::rngs::StdRng;
 use ndarray_rand::rand_distr::Uniform;
+use oximl::compress::QuantizeConfig;
 use oximl::kernel::Activation;
 use oximl::nn::{Dense, FitOptions, Loss, Sequential};
 use oximl::optim::Optimizer;
@@ -58,13 +59,17 @@ fn inference(c: &mut Criterion) {
     g.sample_size(50).measurement_time(Duration::from_secs(2));
     let (x, _) = data(1024, 256, 10);
     let model = mlp(256, &[512, 256], 10);
+    let mut int8 = model.clone();
+    int8.quantize(&QuantizeConfig::from_name("int8").expect("mode")).expect("quantize");
     for threads in [1, 2] {
         oximl::set_num_threads(threads).expect("threads");
         for batch in [1, 1024] {
             let xb = x.slice(s![..batch, ..]);
-            g.bench_function(format!("256-512-256-10/batch{batch}/{threads}t"), |b| {
-                b.iter(|| model.predict(black_box(xb)).expect("predict"))
-            });
+            for (kind, model) in [("", &model), ("/int8", &int8)] {
+                g.bench_function(format!("256-512-256-10{kind}/batch{batch}/{threads}t"), |b| {
+                    b.iter(|| model.predict(black_box(xb)).expect("predict"))
+                });
+            }
         }
     }
     g.finish();
