@@ -128,9 +128,9 @@ def main():
             print(f"{'workload':<14}{'oximl':>12}" + "".join(f"{k:>24}" for k in peers))
             for case in ("digits", "synthetic", "predict1", "predict1024"):
                 cells = "".join(
-                    f"{p[case]:>14.5f} ({p[case] / ours[case]:5.1f}x)" if p else f"{'n/a':>24}" for p in peers.values()
+                    f"{p[case]:>14.4g} ({p[case] / ours[case]:5.1f}x)" if p else f"{'n/a':>24}" for p in peers.values()
                 )
-                print(f"{case:<14}{ours[case]:>12.5f}{cells}")
+                print(f"{case:<14}{ours[case]:>12.4g}{cells}")
             rss = "".join(f"{p['peak_rss_mb']:>22.0f}MB" if p else f"{'n/a':>24}" for p in peers.values())
             print(f"{'peak RSS':<14}{ours['peak_rss_mb']:>10.0f}MB{rss}")
 
