@@ -258,22 +258,25 @@ fn streamed<T: Float>(
     let level = crate::CpuLevel::current();
     let stream = Stream { alpha, beta, b, k, n, kc: k_block::<T>(k), fused: crate::cpu::gemm_kernel(size_of::<T>()).2 };
     let rows = |row0: usize, mut cb: ArrayViewMut2<'_, T>| {
-        // The group's rows of A and of C, contiguous.
-        let (mut ar, mut out) = (vec![T::zero(); ROWS * k], vec![T::zero(); ROWS * n]);
+        // The group's rows of A and of C, contiguous, and the sums of the last few columns: one allocation each
+        // per task.
+        let (mut ar, mut out, mut sums) = (vec![T::zero(); ROWS * k], vec![T::zero(); ROWS * n], Vec::new());
         for (g, mut cg) in cb.axis_chunks_iter_mut(Axis(0), ROWS).enumerate() {
             let r = cg.nrows();
             let ag = a.slice(s![row0 + g * ROWS..row0 + g * ROWS + r, ..]);
             leading_rows(&mut ar, r, k).assign(&ag);
-            leading_rows(&mut out, r, n).assign(&cg);
+            if beta != T::zero() {
+                leading_rows(&mut out, r, n).assign(&cg); // with β = 0 the old C is not read
+            }
             crate::cpu::dispatch(
                 level,
                 #[inline(always)]
                 || {
                     if r == ROWS {
-                        stream.row_group::<ROWS>(level, &ar, &mut out);
+                        stream.row_group::<ROWS>(level, &ar, &mut out, &mut sums);
                     } else {
                         for (ai, oi) in ar.chunks_exact(k).zip(out.chunks_exact_mut(n)).take(r) {
-                            stream.row_group::<1>(level, ai, oi);
+                            stream.row_group::<1>(level, ai, oi, &mut sums);
                         }
                     }
                 },
@@ -313,9 +316,9 @@ struct Stream<'a, T> {
 impl<T: Float> Stream<'_, T> {
     /// `R` rows of `C` (`out`, `R·n` values) from `R` rows of `A` (`a`, `R·k` values): tiles of columns as wide as
     /// the CPU's vector registers hold the sums of (16 registers for one row, 4 per row for four; the widths halve
-    /// to fit the remaining columns), the last few columns summed in memory.
+    /// to fit the remaining columns), the last few columns summed in memory (`sums`, reused from call to call).
     #[inline(always)]
-    fn row_group<const R: usize>(&self, level: crate::CpuLevel, a: &[T], out: &mut [T]) {
+    fn row_group<const R: usize>(&self, level: crate::CpuLevel, a: &[T], out: &mut [T], sums: &mut Vec<T>) {
         use crate::CpuLevel::*;
         let vector_bytes = match level {
             Avx512 | Avx512Vnni => 64,
@@ -339,7 +342,7 @@ impl<T: Float> Stream<'_, T> {
         } else {
             tiles!(64, 32, 16, 8, 4);
         }
-        self.columns_in_memory::<R>(a, out, j);
+        self.columns_in_memory::<R>(a, out, j, sums);
     }
 
     /// Columns `j..j + W` of the `R` rows: the sums of each `k` block in registers, then combined into `out`.
@@ -365,14 +368,16 @@ impl<T: Float> Stream<'_, T> {
         }
     }
 
-    /// Columns `j..n` of the `R` rows, the sums of each `k` block in memory (fewer columns than a vector holds).
+    /// Columns `j..n` of the `R` rows, the sums of each `k` block in memory, `sum` (fewer columns than a vector
+    /// holds).
     #[inline(always)]
-    fn columns_in_memory<const R: usize>(&self, a: &[T], out: &mut [T], j: usize) {
+    fn columns_in_memory<const R: usize>(&self, a: &[T], out: &mut [T], j: usize, sum: &mut Vec<T>) {
         let w = self.n - j;
         if w == 0 {
             return;
         }
-        let mut sum = vec![T::zero(); R * w];
+        sum.resize(R * w, T::zero());
+        let sum = &mut sum[..R * w];
         for (block, p0) in (0..self.k).step_by(self.kc).enumerate() {
             sum.fill(T::zero());
             for p in p0..(p0 + self.kc).min(self.k) {
