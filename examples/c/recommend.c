@@ -7,6 +7,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -173,7 +174,8 @@ static void *cancel_later(void *token) {
   return NULL;
 }
 
-/* A training of a million epochs, cancelled from another thread after 200 ms, returns CANCELLED at once. */
+/* A training of a million epochs, cancelled from another thread after 200 ms, returns CANCELLED at once (within
+   1.5 s; 30 s under valgrind, which runs one thread at a time and so delays both the canceller and the workers). */
 static int cancel_from_another_thread(const oximl_ratings *train) {
   oximl_cancel *token = NULL;
   CHECK(oximl_cancel_new(&token));
@@ -187,7 +189,8 @@ static int cancel_from_another_thread(const oximl_ratings *train) {
   pthread_join(thread, NULL);
   oximl_cancel_free(token);
   printf("cancelled fit returned %d after %.2f s: %s\n", (int)s, took, oximl_last_error());
-  EXPECT(s == OXIML_STATUS_CANCELLED && m == NULL && took < 1.5, "status %d after %.2f s", (int)s, took);
+  double limit = getenv("OXIML_UNDER_VALGRIND") ? 30.0 : 1.5;
+  EXPECT(s == OXIML_STATUS_CANCELLED && m == NULL && took < limit, "status %d after %.2f s", (int)s, took);
   return 0;
 }
 
